@@ -1,0 +1,1 @@
+"""web/routers layer of SQM."""
