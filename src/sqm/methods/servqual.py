@@ -1,0 +1,349 @@
+"""SERVQUAL gap scores and importance–performance analysis.
+
+Gap 5 of the gaps model: perception minus expectation (P − E) per item, averaged
+into the five dimensions (tangibles, reliability, responsiveness, assurance,
+empathy), summarised per store or any grouping with intervals, weighted by the
+importance customers give each dimension, and importance–performance quadrants
+that say where to act first.
+
+Everything is vectorised over respondents (pandas group-bys), so a million answers
+take seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sqm.methods._validation import MethodInputError
+
+
+def _numeric_frame(frame: Any, name: str) -> pd.DataFrame:
+    if not isinstance(frame, pd.DataFrame):
+        raise MethodInputError(f"{name} must be a DataFrame (respondents × items)")
+    try:
+        out = frame.astype(float)
+    except (TypeError, ValueError) as exc:
+        raise MethodInputError(f"{name} must be numeric: {exc}") from exc
+    if np.isinf(out.to_numpy()).any():
+        raise MethodInputError(f"{name} has an infinite value")
+    return out
+
+
+def item_gaps(perception: pd.DataFrame, expectation: pd.DataFrame) -> pd.DataFrame:
+    """SERVQUAL gap score per respondent and item: ``G = P − E``.
+
+    ``perception`` and ``expectation`` are respondents × items with the same index
+    and the same item columns (rename ``P1…P22``/``E1…E22`` to common item names
+    first). A missing P or E gives a missing gap. Negative gaps mean the service
+    fell short of what the customer expected.
+
+    Reference: Parasuraman, A., Zeithaml, V. A. & Berry, L. L. (1988), *J. Retailing*
+    64(1), 12–40.
+
+    >>> p = pd.DataFrame({"q1": [5, 6], "q2": [4, 7]})
+    >>> e = pd.DataFrame({"q1": [6, 6], "q2": [6, 5]})
+    >>> item_gaps(p, e).to_numpy().tolist()
+    [[-1.0, -2.0], [0.0, 2.0]]
+    """
+    p = _numeric_frame(perception, "perception")
+    e = _numeric_frame(expectation, "expectation")
+    if list(p.columns) != list(e.columns):
+        raise MethodInputError(
+            "perception and expectation must have the same item columns in the same order; "
+            f"got {list(p.columns)[:5]}… and {list(e.columns)[:5]}…"
+        )
+    if not p.index.equals(e.index):
+        raise MethodInputError("perception and expectation must have the same respondents (index)")
+    return p - e
+
+
+def gaps_from_long(
+    data: pd.DataFrame,
+    respondent: str = "respondent",
+    item: str = "item",
+    perception: str = "P",
+    expectation: str = "E",
+) -> pd.DataFrame:
+    """Gap scores (respondents × items) from long data with one row per answer pair.
+
+    >>> long = pd.DataFrame({"respondent": [1, 1, 2], "item": ["q1", "q2", "q1"],
+    ...                      "P": [5, 4, 6], "E": [6, 6, 6]})
+    >>> gaps_from_long(long).to_dict("index")
+    {1: {'q1': -1.0, 'q2': -2.0}, 2: {'q1': 0.0, 'q2': nan}}
+    """
+    missing = [c for c in (respondent, item, perception, expectation) if c not in data.columns]
+    if missing:
+        raise MethodInputError(f"data has no column(s) {missing}")
+    if data.duplicated([respondent, item]).any():
+        raise MethodInputError("data has the same respondent and item twice")
+    gap = data[perception].astype(float) - data[expectation].astype(float)
+    wide = pd.DataFrame({respondent: data[respondent], item: data[item], "gap": gap}).pivot(
+        index=respondent, columns=item, values="gap"
+    )
+    wide.columns.name = None
+    wide.index.name = respondent
+    return wide
+
+
+def dimension_gaps(gaps: pd.DataFrame, dimensions: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """Dimension score per respondent: the mean gap of the dimension's items.
+
+    Missing item gaps are skipped (a respondent who answered no item of a dimension
+    gets NaN there).
+
+    >>> g = pd.DataFrame({"q1": [-1.0, 0.0], "q2": [-2.0, 2.0], "q3": [1.0, 1.0]})
+    >>> dimension_gaps(g, {"tangibles": ["q1", "q2"], "empathy": ["q3"]}).to_dict("list")
+    {'tangibles': [-1.5, 1.0], 'empathy': [1.0, 1.0]}
+    """
+    frame = _numeric_frame(gaps, "gaps")
+    if not dimensions:
+        raise MethodInputError("dimensions must name at least one dimension")
+    out = {}
+    for dim, cols in dimensions.items():
+        cols = list(cols)
+        if not cols:
+            raise MethodInputError(f"dimension {dim!r} has no items")
+        absent = [c for c in cols if c not in frame.columns]
+        if absent:
+            raise MethodInputError(f"dimension {dim!r} names items not in gaps: {absent}")
+        out[dim] = frame[cols].mean(axis=1, skipna=True)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def summarise(
+    data: pd.DataFrame,
+    by: str | Sequence[str] | pd.Series | np.ndarray | None = None,
+    columns: Sequence[str] | None = None,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """n, mean, sd, standard error and Student-t interval per variable (and group).
+
+    ``by`` is ``None`` (whole sample), a column name or list of column names of
+    ``data``, or an array/Series of group labels aligned with the rows. ``columns``
+    are the variables to summarise (default: every column not used by ``by``).
+    Missing values are skipped per variable. The interval is ``mean ± t_{n−1}·sd/√n``;
+    groups with n < 2 get NaN sd and interval. Returns long data: one row per
+    (group, variable) with columns ``variable``, ``n``, ``mean``, ``sd``, ``se``,
+    ``lower``, ``upper`` (plus the group columns).
+
+    >>> g = pd.DataFrame({"store": ["a", "a", "b", "b"], "gap": [-1.0, 0.0, 1.0, 2.0]})
+    >>> summarise(g, by="store")[["store", "n", "mean"]].to_dict("list")
+    {'store': ['a', 'b'], 'n': [2, 2], 'mean': [-0.5, 1.5]}
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise MethodInputError("data must be a DataFrame")
+    if not 0 < confidence < 1:
+        raise MethodInputError(f"confidence must be in (0, 1), got {confidence}")
+    keys: list[Any]
+    group_names: list[str]
+    if by is None:
+        keys, group_names = [], []
+    elif isinstance(by, str):
+        keys, group_names = [by], [by]
+    elif isinstance(by, pd.Series | np.ndarray):
+        arr = np.asarray(by)
+        if arr.shape[0] != data.shape[0]:
+            raise MethodInputError(f"by has {arr.shape[0]} labels for {data.shape[0]} rows")
+        name = by.name if isinstance(by, pd.Series) and by.name is not None else "group"
+        keys, group_names = [pd.Series(arr, index=data.index, name=str(name))], [str(name)]
+    else:
+        keys, group_names = list(by), [str(b) for b in by]
+    for k in keys:
+        if isinstance(k, str) and k not in data.columns:
+            raise MethodInputError(f"by names {k!r}, which is not a column of data")
+    if columns is None:
+        used = {k for k in keys if isinstance(k, str)}
+        columns = [c for c in data.columns if c not in used]
+    values = _numeric_frame(data[list(columns)], "data")
+    if values.shape[1] == 0:
+        raise MethodInputError("no columns to summarise")
+    if keys:
+        key_frames = [data[k] if isinstance(k, str) else k for k in keys]
+        grouped = values.groupby(key_frames, sort=True, observed=True)
+        n = grouped.count()
+        mean = grouped.mean()
+        sd = grouped.std(ddof=1)
+        n.index.names = mean.index.names = sd.index.names = group_names
+    else:
+        n = values.count().to_frame().T
+        mean = values.mean().to_frame().T
+        sd = values.std(ddof=1).to_frame().T
+    long = pd.DataFrame(
+        {
+            "n": n.stack(future_stack=True),
+            "mean": mean.stack(future_stack=True),
+            "sd": sd.stack(future_stack=True),
+        }
+    )
+    long.index = long.index.set_names([*group_names, "variable"] if keys else [None, "variable"])
+    cnt = long["n"].to_numpy(dtype=float)
+    se = long["sd"].to_numpy() / np.sqrt(np.where(cnt > 0, cnt, np.nan))
+    with np.errstate(invalid="ignore"):
+        t = stats.t.isf((1 - confidence) / 2, np.where(cnt > 1, cnt - 1, np.nan))
+    long["n"] = long["n"].astype(np.int64)
+    long["se"] = se
+    long["lower"] = long["mean"].to_numpy() - t * se
+    long["upper"] = long["mean"].to_numpy() + t * se
+    long = long.reset_index()
+    if not keys:
+        long = long.drop(columns=long.columns[0])
+    return long
+
+
+def importance_weights(
+    importance: Mapping[str, float] | pd.Series | pd.DataFrame,
+    constant_sum: float | None = 100.0,
+    tolerance: float = 1e-6,
+) -> pd.DataFrame | pd.Series:
+    """Normalised dimension weights from constant-sum importance points.
+
+    SERVQUAL asks customers to share 100 points over the five dimensions; weights
+    are the points divided by their total. ``importance`` is one allocation
+    (mapping/Series) or one row per respondent (DataFrame). With ``constant_sum``
+    set, every allocation must add up to it (± ``tolerance``); pass ``None`` to
+    accept any positive total and just normalise.
+
+    >>> importance_weights({"tangibles": 10, "reliability": 30, "responsiveness": 20,
+    ...                     "assurance": 20, "empathy": 20}).tolist()
+    [0.1, 0.3, 0.2, 0.2, 0.2]
+    """
+    frame = (
+        importance.astype(float)
+        if isinstance(importance, pd.DataFrame)
+        else pd.Series(importance, dtype=float).to_frame().T
+    )
+    arr = frame.to_numpy()
+    if np.isnan(arr).any() or (arr < 0).any():
+        raise MethodInputError("importance points must be non-negative numbers (no NaN)")
+    totals = arr.sum(axis=1)
+    if (totals <= 0).any():
+        raise MethodInputError(f"importance row {int(np.argmax(totals <= 0))} gives no points")
+    if constant_sum is not None:
+        bad = np.abs(totals - constant_sum) > tolerance
+        if bad.any():
+            r = int(np.argmax(bad))
+            raise MethodInputError(
+                f"importance row {r} sums to {totals[r]:g}, not the constant sum {constant_sum:g}; "
+                "pass constant_sum=None to normalise any total"
+            )
+    weights = frame.div(totals, axis=0)
+    if isinstance(importance, pd.DataFrame):
+        return weights
+    return weights.iloc[0].rename("weight")
+
+
+def servqual_index(
+    dim_gaps: pd.DataFrame,
+    importance: Mapping[str, float] | pd.Series | pd.DataFrame | None = None,
+    constant_sum: float | None = 100.0,
+) -> pd.DataFrame:
+    """Unweighted and weighted SERVQUAL (service quality) index per respondent.
+
+    Unweighted: ``SQ = (1/D)·Σ_d G_d``, the mean of the dimension gaps. Weighted:
+    ``SQ_w = Σ_d w_d·G_d`` with ``w_d`` the normalised importance points (one set for
+    everybody, or one row per respondent aligned on the index); a dimension gap that
+    is missing drops out and the remaining weights are renormalised. Without
+    ``importance`` only ``sq_unweighted`` is returned. Group with :func:`summarise`.
+
+    Reference: Parasuraman, A., Berry, L. L. & Zeithaml, V. A. (1991), *J. Retailing*
+    67(4), 420–450 (weighted SERVQUAL); Zeithaml, Parasuraman & Berry (1990),
+    *Delivering Quality Service*, appendix.
+
+    >>> g = pd.DataFrame({"rel": [-1.0, 0.0], "emp": [1.0, 2.0]})
+    >>> servqual_index(g, {"rel": 75, "emp": 25}).to_dict("list")
+    {'sq_unweighted': [0.0, 1.0], 'sq_weighted': [-0.5, 0.5]}
+    """
+    g = _numeric_frame(dim_gaps, "dim_gaps")
+    out = pd.DataFrame({"sq_unweighted": g.mean(axis=1, skipna=True)}, index=g.index)
+    if importance is None:
+        return out
+    w = importance_weights(importance, constant_sum)
+    if isinstance(w, pd.DataFrame):
+        if not w.index.equals(g.index):
+            raise MethodInputError("importance rows must have the same index as dim_gaps")
+        w = w.reindex(columns=g.columns)
+        wa = w.to_numpy()
+    else:
+        wa = np.tile(w.reindex(g.columns).to_numpy(), (g.shape[0], 1))
+    if np.isnan(wa).any():
+        raise MethodInputError(
+            f"importance must give points to every dimension of dim_gaps: {list(g.columns)}"
+        )
+    ga = g.to_numpy()
+    present = ~np.isnan(ga)
+    wsum = (wa * present).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["sq_weighted"] = np.where(
+            wsum > 0, np.nansum(wa * np.nan_to_num(ga), axis=1) / wsum, np.nan
+        )
+    return out
+
+
+IPA_LABELS: dict[str, dict[str, str]] = {
+    "keep_up": {"en": "Keep up the good work", "zh": "继续保持"},
+    "concentrate": {"en": "Concentrate here", "zh": "重点改进"},
+    "low_priority": {"en": "Low priority", "zh": "低优先级"},
+    "overkill": {"en": "Possible overkill", "zh": "可能过度投入"},
+}
+
+
+def ipa_quadrants(
+    importance: Mapping[str, float] | pd.Series,
+    performance: Mapping[str, float] | pd.Series,
+    importance_cut: float | None = None,
+    performance_cut: float | None = None,
+    language: Literal["en", "zh"] = "en",
+) -> pd.DataFrame:
+    """Importance–performance analysis: put each attribute in one of four quadrants.
+
+    Cut points default to the mean importance and mean performance of the
+    attributes (the data-centred grid); pass ``importance_cut``/``performance_cut``
+    for stated cut points (e.g. the scale midpoint). A value equal to its cut counts
+    as high. Quadrants (Martilla & James 1977):
+
+    - high importance, low performance → ``concentrate`` (Concentrate here / 重点改进)
+    - high importance, high performance → ``keep_up`` (Keep up the good work / 继续保持)
+    - low importance, low performance → ``low_priority`` (Low priority / 低优先级)
+    - low importance, high performance → ``overkill`` (Possible overkill / 可能过度投入)
+
+    Returns one row per attribute: ``importance``, ``performance``, ``quadrant``
+    (code), ``label`` (in ``language``), ``label_en``, ``label_zh``.
+
+    Reference: Martilla, J. A. & James, J. C. (1977), *J. Marketing* 41(1), 77–79.
+
+    >>> r = ipa_quadrants({"a": 0.4, "b": 0.1}, {"a": 60.0, "b": 90.0})
+    >>> r["quadrant"].tolist(), r["label"].tolist()
+    (['concentrate', 'overkill'], ['Concentrate here', 'Possible overkill'])
+    """
+    imp = pd.Series(importance, dtype=float)
+    perf = pd.Series(performance, dtype=float)
+    if imp.empty:
+        raise MethodInputError("importance must list at least one attribute")
+    if set(imp.index) != set(perf.index) or len(imp) != len(perf):
+        raise MethodInputError("importance and performance must list the same attributes")
+    perf = perf.reindex(imp.index)
+    if imp.isna().any() or perf.isna().any():
+        raise MethodInputError("importance and performance must not be missing (NaN)")
+    if language not in ("en", "zh"):
+        raise MethodInputError(f"language must be 'en' or 'zh', got {language!r}")
+    ic = float(imp.mean()) if importance_cut is None else float(importance_cut)
+    pc = float(perf.mean()) if performance_cut is None else float(performance_cut)
+    hi_i = imp.to_numpy() >= ic
+    hi_p = perf.to_numpy() >= pc
+    code = np.select(
+        [hi_i & ~hi_p, hi_i & hi_p, ~hi_i & ~hi_p],
+        ["concentrate", "keep_up", "low_priority"],
+        default="overkill",
+    )
+    out = pd.DataFrame({"importance": imp, "performance": perf, "quadrant": code}, index=imp.index)
+    out["label_en"] = [IPA_LABELS[c]["en"] for c in code]
+    out["label_zh"] = [IPA_LABELS[c]["zh"] for c in code]
+    out.insert(3, "label", out[f"label_{language}"])
+    out.attrs["importance_cut"] = ic
+    out.attrs["performance_cut"] = pc
+    return out
