@@ -1,0 +1,175 @@
+"""The embedded KPI engine: DuckDB over the Parquet measurement datasets."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from sqm.domain.kpi import Expression, KpiDefinition
+from sqm.domain.kpi_catalogue import shipped_catalogue
+from sqm.services.network_kpi.compile import (
+    Dialect,
+    KpiQueryError,
+    busy_hour_sql,
+    kpi_sql,
+    time_consistent_busy_hour_sql,
+    worst_cells_sql,
+)
+from sqm.services.network_kpi.levels import Grain, Level
+
+MeasurementInput = str | Path | pd.DataFrame
+
+
+def resolve_kpis(kpis: Sequence[str | KpiDefinition]) -> list[KpiDefinition]:
+    """KPI definitions from codes of the shipped catalogue or definitions as given."""
+    cat = shipped_catalogue()
+    out: list[KpiDefinition] = []
+    for k in kpis:
+        if isinstance(k, KpiDefinition):
+            out.append(k)
+        elif k in cat:
+            out.append(cat[k])
+        else:
+            raise KpiQueryError(f"kpis: {k!r} is not in the KPI catalogue")
+    return out
+
+
+def parquet_scan(path: str | Path) -> str:
+    """DuckDB table expression reading a Parquet file or a (hive-partitioned) dataset dir."""
+    p = Path(path)
+    pattern = str(p / "**" / "*.parquet") if p.is_dir() else str(p)
+    quoted = pattern.replace("'", "''")
+    return f"read_parquet('{quoted}', hive_partitioning = true, union_by_name = true)"
+
+
+class DuckDbKpiEngine:
+    """Computes catalogue KPIs with DuckDB over counters or test results.
+
+    ``measurements``: a Parquet file, a Parquet dataset directory (e.g. the one the counter
+    loader appends to), or a DataFrame; ``inventory``: the cell inventory (needed for
+    levels above the cell unless the measurements carry the level column themselves).
+
+    >>> import pandas as pd
+    >>> m = pd.DataFrame({"cell_id": ["a", "a"], "ts": pd.to_datetime(["2026-01-01 00:00",
+    ...     "2026-01-01 00:15"]), "ho_att": [40, 60], "ho_succ": [39, 50]})
+    >>> e = DuckDbKpiEngine(m)
+    >>> round(float(e.kpis(["ho_sr"], Level.CELL, Grain.DAY)["ho_sr"][0]), 1)
+    89.0
+    """
+
+    def __init__(
+        self,
+        measurements: MeasurementInput,
+        inventory: MeasurementInput | None = None,
+        *,
+        threads: int | None = None,
+    ) -> None:
+        self.con = duckdb.connect()
+        if threads is not None:
+            self.con.execute(f"SET threads = {int(threads)}")
+        self._register("measurements", measurements)
+        if inventory is not None:
+            self._register("inventory", inventory)
+        self.columns: list[str] = [
+            r[0] for r in self.con.execute("DESCRIBE SELECT * FROM measurements").fetchall()
+        ]
+
+    def _register(self, name: str, data: MeasurementInput) -> None:
+        if isinstance(data, pd.DataFrame):
+            self.con.register(f"{name}_df", data)
+            self.con.execute(f"CREATE VIEW {name} AS SELECT * FROM {name}_df")
+        else:
+            self.con.execute(f"CREATE VIEW {name} AS SELECT * FROM {parquet_scan(data)}")
+
+    def sql(self, query: str) -> pd.DataFrame:
+        """Run SQL against the ``measurements`` and ``inventory`` views."""
+        return self.con.execute(query).df()
+
+    def kpis(
+        self,
+        kpis: Sequence[str | KpiDefinition],
+        level: Level,
+        grain: Grain,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> pd.DataFrame:
+        """KPI values per unit of ``level`` and period of ``grain`` as ratios of sums.
+
+        Columns: ``unit, period`` and per KPI the value (NULL when the minimum-sample guard
+        holds), ``__num``, ``__den``, ``__n`` and ``__guarded``; see
+        :func:`sqm.services.network_kpi.compile.kpi_sql`.
+        """
+        q = kpi_sql(
+            resolve_kpis(kpis), level, grain, Dialect.DUCKDB, self.columns, start=start, end=end
+        )
+        return self.sql(q)
+
+    def busy_hours(
+        self,
+        traffic: str,
+        level: Level,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> pd.DataFrame:
+        """The busiest clock hour of each unit and day by the ``traffic`` expression."""
+        q = busy_hour_sql(
+            Expression.parse(traffic, where="traffic"),
+            level,
+            Dialect.DUCKDB,
+            self.columns,
+            start=start,
+            end=end,
+        )
+        return self.sql(q)
+
+    def time_consistent_busy_hour(
+        self,
+        traffic: str,
+        level: Level,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> pd.DataFrame:
+        """Each unit's time-consistent busy hour over the window (ITU-T E.500)."""
+        q = time_consistent_busy_hour_sql(
+            Expression.parse(traffic, where="traffic"),
+            level,
+            Dialect.DUCKDB,
+            self.columns,
+            start=start,
+            end=end,
+        )
+        return self.sql(q)
+
+    def worst_cells(
+        self,
+        kpi: str | KpiDefinition,
+        *,
+        level: Level = Level.CELL,
+        rank_by: str = "failures",
+        limit: int = 20,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> pd.DataFrame:
+        """Worst units for ``kpi`` ranked by failures contributed or by failures × traffic."""
+        q = worst_cells_sql(
+            resolve_kpis([kpi])[0],
+            Dialect.DUCKDB,
+            self.columns,
+            level=level,
+            rank_by=rank_by,
+            limit=limit,
+            start=start,
+            end=end,
+        )
+        return self.sql(q)
+
+    def close(self) -> None:
+        """Release the DuckDB connection."""
+        self.con.close()
