@@ -672,14 +672,14 @@ def bootstrap_estimates(
     moments, iu, ju = _cross_products(centred)
     rng = np.random.default_rng(seed)
     if chunk is None:
-        # keep the counts block near 64 MB
-        chunk = int(max(8, min(n_resamples, 8_000_000 // max(n, 1))))
+        # keep the counts block near 128 MB
+        chunk = int(max(8, min(n_resamples, 16_000_000 // max(n, 1))))
     parts: list[_Estimates] = []
     for start in range(0, n_resamples, chunk):
         size = min(chunk, n_resamples - start)
         draws = rng.integers(0, n, size=(size, n))
-        counts = np.zeros(size * n)
-        np.add.at(counts, (draws + (np.arange(size) * n)[:, None]).ravel(), 1.0)
+        flat = (draws + (np.arange(size) * n)[:, None]).ravel()
+        counts = np.bincount(flat, minlength=size * n).astype(float)
         m = counts.reshape(size, n) @ moments / n
         mean = m[:, :p]
         raw = m[:, p:] - mean[:, iu] * mean[:, ju]
