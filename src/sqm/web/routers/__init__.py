@@ -1,1 +1,15 @@
-"""web/routers layer of SQM."""
+"""Routers of the web app, one module per resource. Each capability adds its module here.
+
+Every module listed must expose ``router`` (a FastAPI ``APIRouter``).
+"""
+
+ROUTER_MODULES: list[str] = [
+    "sqm.web.routers.auth",
+    "sqm.web.routers.home",
+    "sqm.web.routers.org",
+    "sqm.web.routers.indicators",
+    "sqm.web.routers.admin",
+    "sqm.web.api.org_units",
+    "sqm.web.api.indicators",
+    "sqm.web.api.weight_profiles",
+]

@@ -1,0 +1,167 @@
+"""The ``sqm`` command line (Typer + Rich). Each capability adds its sub-commands here."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import Engine, inspect, text
+
+from sqm.config import get_settings
+from sqm.store.engine import make_engine
+
+app = typer.Typer(
+    help="SQM — service-quality management for telecom operators.", no_args_is_help=True
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console()
+
+
+def engine_from_env() -> Engine:
+    """The engine of ``SQM_DATABASE_URL`` (a SQLite file under ./var by default)."""
+    return make_engine(get_settings().database_url)
+
+
+def _reset(engine: Engine) -> None:
+    from sqm.store.base import Base
+
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        engine.dispose()
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.database + suffix).unlink(missing_ok=True)
+        return
+    import sqm.store.models  # noqa: F401
+
+    with engine.begin() as conn:
+        Base.metadata.drop_all(conn)
+        if inspect(conn).has_table("alembic_version"):
+            conn.execute(text("DROP TABLE alembic_version"))
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("heads", help="target revision")) -> None:
+    """Bring the database schema up to date (all capability branches)."""
+    from sqm.store.migrate import current_heads, upgrade
+
+    engine = engine_from_env()
+    upgrade(engine, revision)
+    console.print(
+        f"[green]schema at[/] {', '.join(sorted(current_heads(engine)))} ({engine.url.render_as_string()})"
+    )
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the revisions the database is at."""
+    from sqm.store.migrate import current_heads
+
+    console.print(", ".join(sorted(current_heads(engine_from_env()))) or "(empty)")
+
+
+@app.command()
+def init(
+    admin_user: str = typer.Option("admin", help="user name of the first administrator"),
+    admin_password: str = typer.Option("", help="password (asked for when not given)"),
+    company_code: str = typer.Option("HQ", help="code of the root org unit"),
+    company_name: str = typer.Option("总公司", help="Chinese name of the root org unit"),
+) -> None:
+    """Create the schema, the root org unit and the first administrator."""
+    from sqlalchemy import select
+
+    from sqm.domain.org import UnitKind
+    from sqm.domain.roles import Role
+    from sqm.services.org_tree import place
+    from sqm.services.users import UserRuleError, create_user, grant
+    from sqm.store.engine import make_sessionmaker, transaction
+    from sqm.store.migrate import upgrade
+    from sqm.store.models import OrgUnit
+
+    engine = engine_from_env()
+    upgrade(engine)
+    with transaction(make_sessionmaker(engine)) as s:
+        root = s.scalar(select(OrgUnit).where(OrgUnit.parent_id.is_(None)))
+        if root is None:
+            root = OrgUnit(code=company_code, name_zh=company_name, kind=UnitKind.COMPANY)
+            place(s, root, None)
+        password = admin_password or getpass.getpass(f"password for {admin_user}: ")
+        try:
+            user = create_user(s, admin_user, password, admin_user)
+        except UserRuleError as exc:
+            console.print(f"[red]{exc}[/]")
+            raise typer.Exit(2) from exc
+        grant(s, None, user, Role.ADMIN, root)
+    console.print(f"[green]initialised[/]: root unit {root.code}, administrator {admin_user}")
+
+
+@app.command()
+def demo(
+    reset: bool = typer.Option(False, "--reset", help="drop everything first"),
+    seed: int = typer.Option(20261125, help="random seed (same seed, same demo)"),
+) -> None:
+    """Build the demo organisation and its data (deterministic)."""
+    from sqm.services.demo import DEMO_PASSWORD, demo_logins_table, run_demo
+    from sqm.store.migrate import upgrade
+
+    engine = engine_from_env()
+    if reset:
+        _reset(engine)
+        engine = engine_from_env()
+    upgrade(engine)
+    with Progress(
+        TextColumn("[bold]{task.description:<24}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task("demo", total=1)
+
+        def progress(name: str, i: int, n: int) -> None:
+            bar.update(task, description=name, completed=i, total=n)
+
+        try:
+            run_demo(engine, seed=seed, progress=progress)
+        except RuntimeError as exc:
+            console.print(f"[red]{exc}[/]")
+            raise typer.Exit(1) from exc
+    table = Table(title=f"Demo logins (password: {DEMO_PASSWORD})")
+    table.add_column("user")
+    table.add_column("role")
+    for user, role in demo_logins_table():
+        table.add_row(user, role)
+    console.print(table)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1"),
+    port: int = typer.Option(8000),
+    workers: int = typer.Option(1, help="worker processes"),
+) -> None:
+    """Serve the web app and the JSON API."""
+    import uvicorn
+
+    from sqm.services.demo import DEMO_PASSWORD
+
+    console.print(f"SQM on [bold]http://{host}:{port}[/]  (demo password: {DEMO_PASSWORD})")
+    uvicorn.run("sqm.web.asgi:app", host=host, port=port, workers=workers, log_level="info")
+
+
+def _register_capabilities() -> None:
+    """Sub-commands of the capabilities (import, export, surveys, visits, …)."""
+    import importlib
+
+    for mod in CAPABILITY_COMMANDS:
+        importlib.import_module(mod).register(app)
+
+
+#: Modules exposing ``register(app: typer.Typer)``. Each capability adds one line.
+CAPABILITY_COMMANDS: list[str] = []
+
+_register_capabilities()

@@ -1,0 +1,19 @@
+"""All tables. Each capability adds its own module here (one import line)."""
+
+from sqm.store.models.indicator import IndicatorNode, IndicatorSystem, Weight, WeightProfile
+from sqm.store.models.org import OrgUnit
+from sqm.store.models.period import Period
+from sqm.store.models.user import ApiToken, AuditEntry, RoleGrant, User
+
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "IndicatorNode",
+    "IndicatorSystem",
+    "OrgUnit",
+    "Period",
+    "RoleGrant",
+    "User",
+    "Weight",
+    "WeightProfile",
+]

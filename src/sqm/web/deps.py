@@ -1,0 +1,116 @@
+"""Request dependencies: the database session, the signed-in user, permission and CSRF checks."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Iterator
+
+from fastapi import Depends, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sqm.domain.roles import Permission
+from sqm.services.scope import Principal, load_principal, principal_for
+from sqm.store.audit import Actor, current_actor
+from sqm.store.models import ApiToken, OrgUnit
+from sqm.web.errors import Forbidden, LoginRequired, NotFound
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One session per request, committed when the handler returns without error."""
+    factory = request.app.state.sessionmaker
+    with factory() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token (created on first use)."""
+    tok = request.session.get("csrf")
+    if not tok:
+        tok = secrets.token_urlsafe(32)
+        request.session["csrf"] = tok
+    return str(tok)
+
+
+def _bearer_principal(request: Request, db: Session) -> Principal | None:
+    auth = request.headers.get("authorization", "")
+    if not auth.lower().startswith("bearer "):
+        return None
+    digest = hashlib.sha256(auth[7:].strip().encode()).hexdigest()
+    tok = db.scalar(select(ApiToken).where(ApiToken.token_sha256 == digest))
+    if tok is None or tok.revoked or not tok.user.active:
+        return None
+    request.state.via_token = True
+    return principal_for(db, tok.user)
+
+
+def optional_principal(request: Request, db: Session = Depends(get_db)) -> Principal | None:
+    """The signed-in user (session cookie or API bearer token), or None."""
+    p = _bearer_principal(request, db)
+    if p is None:
+        uid = request.session.get("uid")
+        p = load_principal(db, int(uid)) if uid else None
+    if p is not None:
+        request.state.principal = p
+        current_actor.set(Actor(p.user_id, p.username))
+    return p
+
+
+def current_principal(
+    request: Request, p: Principal | None = Depends(optional_principal)
+) -> Principal:
+    """The signed-in user; anonymous requests get a login redirect (pages) or 401 (API)."""
+    if p is None:
+        raise LoginRequired()
+    return p
+
+
+def require(permission: Permission) -> Callable[[Principal], Principal]:
+    """A dependency that lets only users with ``permission`` through (403 otherwise)."""
+
+    def check(p: Principal = Depends(current_principal)) -> Principal:
+        if not p.can(permission):
+            raise Forbidden(f"this needs the permission '{permission.value}'")
+        return p
+
+    return check
+
+
+def csrf_protect(request: Request) -> None:
+    """Reject unsafe requests without the session's CSRF token (form field or header).
+
+    Requests authenticated by an API bearer token carry no cookie and need no token.
+    """
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    if request.headers.get("authorization", "").lower().startswith("bearer "):
+        return
+    sent = request.headers.get("x-csrf-token")
+    if sent is None:
+        form = request.scope.get("sqm.form")
+        sent = form.get("csrf_token") if form is not None else None
+    expected = request.session.get("csrf")
+    if not expected or not sent or not secrets.compare_digest(str(sent), str(expected)):
+        raise Forbidden("missing or wrong CSRF token; reload the page and try again")
+
+
+async def load_form(request: Request) -> None:
+    """Parse a form body once so :func:`csrf_protect` can read its token."""
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        ctype = request.headers.get("content-type", "")
+        if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            request.scope["sqm.form"] = await request.form()
+
+
+def unit_in_scope(db: Session, principal: Principal, unit_id: int) -> OrgUnit:
+    """The org unit ``unit_id`` if the principal may see it; 404 otherwise (no leak)."""
+    unit = db.get(OrgUnit, unit_id)
+    if unit is None or not principal.sees(unit):
+        raise NotFound("no such org unit in your scope")
+    return unit

@@ -1,0 +1,24 @@
+"""The main navigation. Each capability appends its entries (one line each)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqm.domain.roles import Permission
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str  # English msgid, translated at render time
+    href: str
+    permission: Permission | None = None
+
+
+NAV: list[NavItem] = [
+    NavItem("Home", "/"),
+    NavItem("Organisation", "/org", Permission.VIEW_ORG),
+    NavItem("Indicator system", "/indicators", Permission.VIEW_INDICATORS),
+    NavItem("Weight profiles", "/weights", Permission.VIEW_INDICATORS),
+    NavItem("Users", "/admin/users", Permission.MANAGE_USERS),
+    NavItem("Audit log", "/admin/audit", Permission.VIEW_AUDIT),
+]
