@@ -148,13 +148,19 @@ def _check_pairwise(a: FloatArray, name: str, tol: float) -> None:
         )
     if not np.allclose(np.diag(a), 1.0, atol=tol):
         raise MethodInputError(f"{name} must have 1 on its diagonal")
-    bad = np.abs(a * a.T - 1.0) > tol
+    bad = np.abs(np.log(a * a.T)) > tol
     if bad.any():
         r, c = np.argwhere(bad)[0]
         raise MethodInputError(
             f"{name} is not reciprocal: a[{r},{c}] = {a[r, c]:g} but a[{c},{r}] = {a[c, r]:g} "
             f"(their product must be 1)"
         )
+
+
+def _reciprocal(a: FloatArray) -> FloatArray:
+    # Judgments typed as rounded decimals (0.33 for 1/3) are made exactly reciprocal by
+    # the geometric mean of the two statements: a_ij := sqrt(a_ij / a_ji).
+    return np.asarray(np.sqrt(a / a.T), dtype=np.float64)
 
 
 def _principal_eigen(a: FloatArray) -> tuple[float, FloatArray]:
@@ -198,14 +204,15 @@ def ahp(
     *,
     method: Literal["eigenvector", "geometric"] = "eigenvector",
     ri_table: str | Mapping[int, float] = "saaty1980",
-    reciprocal_tol: float = 1e-2,
+    reciprocal_tol: float = 0.05,
     n_judgments: int = 3,
 ) -> AHPResult:
     """Priorities of a pairwise-comparison matrix (AHP, Saaty 1980) with its consistency.
 
     ``matrix[i][j]`` says how much more important criterion i is than j on Saaty's 1–9
-    scale; it must be positive with ``a_ji = 1/a_ij`` (within ``reciprocal_tol``, so 0.33
-    for 1/3 is accepted). Priorities come from the principal eigenvector (Saaty) or the row
+    scale; it must be positive with ``a_ji = 1/a_ij`` (|ln(a_ij a_ji)| ≤ ``reciprocal_tol``,
+    so 0.33 for 1/3 is accepted; such pairs are made exactly reciprocal by
+    a_ij := sqrt(a_ij / a_ji)). Priorities come from the principal eigenvector (Saaty) or the row
     geometric mean (``method="geometric"``); λmax, CI = (λmax − n)/(n − 1) and
     CR = CI / RI, with RI from ``ri_table`` (``"saaty1980"`` by default, ``"saaty2005"``,
     ``"donegan_dodd"``, or a mapping n → RI). CR ≥ 0.10 is reported as inconsistent, and
@@ -219,6 +226,7 @@ def ahp(
     labels = _labels_of(matrix, 0)
     a = as_matrix(matrix, "matrix")
     _check_pairwise(a, "matrix", reciprocal_tol)
+    a = _reciprocal(a)
     n = a.shape[0]
     names = labels if labels is not None else [str(i) for i in range(n)]
     lam, w = _priorities(a, method)
