@@ -37,6 +37,7 @@ def local_spark_session(app_name: str = "sqm-network-kpi", cores: int = 2) -> An
         .config("spark.sql.shuffle.partitions", str(max(2, cores)))
         .config("spark.ui.enabled", "false")
         .config("spark.sql.ansi.enabled", "false")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .getOrCreate()
     )
 

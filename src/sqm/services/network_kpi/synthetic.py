@@ -106,7 +106,7 @@ def synthetic_counters(
     n_c, n_t = len(cells), days * 96
     ts = pd.date_range(start, periods=n_t, freq="15min")
     hour = (ts.hour + ts.minute / 60.0).to_numpy(dtype=float)
-    weekend = np.asarray(ts.dayofweek >= 5)
+    weekend = np.asarray(ts.day_of_week >= 5)
     load = _daily_profile(hour) * np.where(weekend, 0.8, 1.0)
     cell_scale = rng.lognormal(0.0, 0.5, n_c)
     lam = np.outer(cell_scale, load) * base_attempts
