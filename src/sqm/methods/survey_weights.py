@@ -109,7 +109,7 @@ def rake(
     relative) and every category of the sample must have a target and vice versa.
 
     ``trim=(low, high)``: after each cycle weights are clipped to ``[low·w̄, high·w̄]``
-    (w̄ the mean weight), then raking continues, so the result satisfies the bounds
+    (w̄ = N/n, the mean weight once the margins hold), then raking continues, so the result satisfies the bounds
     and, when that is feasible, the margins (trimmed raking as in the ANES weighting
     procedure; DeBell & Krosnick 2009).
 
@@ -178,8 +178,9 @@ def rake(
             current = np.bincount(idx, weights=w, minlength=len(tg))
             w *= (tg / current)[idx]
         if trim is not None:
-            mean = w.mean()
-            w = np.clip(w, trim[0] * mean, trim[1] * mean)
+            # Bounds relative to the mean weight the margins imply (N / n), which is
+            # fixed, so that trimmed and converged weights satisfy them exactly.
+            w = np.clip(w, trim[0] * population / n, trim[1] * population / n)
         if max_error() <= tol * population:
             converged = True
             break
