@@ -177,13 +177,16 @@ def servqual_answers(
     expect_level = 5.9 + 0.3 * business + rng.normal(0, 0.45, n)
     cols: dict[str, npt.NDArray[np.int8]] = {}
     dim_index = {d.code: k for k, d in enumerate(SERVQUAL_DIMENSIONS)}
+    # a respondent's view of each dimension varies around their overall view, which is
+    # what makes the five dimensions separate factors
+    resp_dim = rng.normal(0, 0.55, (n, len(SERVQUAL_DIMENSIONS)))
     for i, (code, dim, _, _) in enumerate(SERVQUAL_ITEMS):
         k = dim_index[dim]
         loading = 0.75 + 0.025 * (i % 5)
         e = expect_level + 0.25 * DIMENSION_EFFECT[dim] * -1 + acq + rng.normal(0, 0.55, n)
         centre = 4.9
-        p_lat = theta + DIMENSION_EFFECT[dim] + store_dim[store_idx, k]
-        p = centre + stretch * (loading * 1.1 * p_lat + acq) + rng.normal(0, 0.7, n)
+        p_lat = theta + DIMENSION_EFFECT[dim] + store_dim[store_idx, k] + resp_dim[:, k]
+        p = centre + stretch * (loading * 1.1 * p_lat + acq) + rng.normal(0, 0.55, n)
         cols[f"{code}_e"] = _to_scale(e, 7)
         cols[f"{code}_p"] = _to_scale(p, 7)
     # importance: Dirichlet around the published pattern (reliability most important)
@@ -231,6 +234,13 @@ INTERCEPT_TRUE_WEIGHTS: dict[str, float] = {
 }  # fmt: skip
 
 
+# Item means differ as in a real store survey: attitude and image rate well, waiting and
+# after-sales poorly.
+INTERCEPT_CENTRE: tuple[float, ...] = (
+    3.8, 3.6, 4.0, 4.1, 3.9, 3.7, 3.6, 3.7, 4.0, 3.5, 3.3, 3.2, 3.4,
+)  # fmt: skip
+
+
 def intercept_answers(
     stores: Sequence[DemoStore],
     periods: Sequence[str],
@@ -251,7 +261,7 @@ def intercept_answers(
     for j, (code, *_rest) in enumerate(INTERCEPT_ITEMS):
         lat = 0.8 * theta + store_item[store_idx, j] + rng.normal(0, 0.55, n)
         item_lat[:, j] = lat
-        cols[code] = _to_scale(3.8 + stretch * (0.9 * lat + 0.6 * acq), 5)
+        cols[code] = _to_scale(INTERCEPT_CENTRE[j] + stretch * (0.9 * lat + 0.6 * acq), 5)
     w = np.array([INTERCEPT_TRUE_WEIGHTS[c] for c, *_ in INTERCEPT_ITEMS])
     overall_lat = item_lat @ w / w.sum() * 1.2 + rng.normal(0, 0.25, n)
     cols["overall"] = _to_scale(3.9 + stretch * (overall_lat + 0.6 * acq), 5)
