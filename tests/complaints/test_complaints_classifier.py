@@ -1,0 +1,115 @@
+"""Category suggestion from free text: honest held-out scores, persistence, corrections.
+
+Held-out texts come from templates the model never saw (odd-numbered templates when it was
+trained on even-numbered ones), so the score measures generalisation, not memory.  The
+English check uses the public Comcast titles, weakly labelled by keywords.  Scores are
+computed with scikit-learn's accuracy_score and f1_score(average="macro").
+
+Figures on this machine when written (reported in the closing note): Chinese sub-category
+accuracy ≈ 0.43, category ≈ 0.58 on unseen templates; ≈ 0.95 on unseen fillers of seen
+templates; Comcast weakly-labelled category accuracy ≈ 0.56.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sqm.domain.complaint_texts import generate
+from sqm.ingest.complaints import load_comcast
+from sqm.methods._validation import MethodInputError
+from sqm.methods.text_classifier import ComplaintClassifier, from_bytes, to_bytes, tokenize, train
+from sqm.services import complaint_classifier as service
+
+
+def _corpus(n: int, seed: int, templates: str, language: str = "zh") -> tuple[list[str], list[str]]:
+    gs = list(generate(n, seed=seed, templates=templates, language=language))  # type: ignore[arg-type]
+    return [g.text for g in gs], [g.subcategory for g in gs]
+
+
+@pytest.fixture(scope="module")
+def zh_model() -> ComplaintClassifier:
+    x, y = _corpus(1800, 1, "even")
+    return train(x, y)
+
+
+def _category(labels: list[str]) -> np.ndarray:
+    return np.array([label.split(".")[0] for label in labels])
+
+
+def test_jieba_segments_chinese_and_keeps_english_words() -> None:
+    assert tokenize("携号转网被拒 Internet speed") == [
+        "携号",
+        "转网",
+        "被",
+        "拒",
+        "internet",
+        "speed",
+    ]
+
+
+def test_held_out_templates_score_above_chance(zh_model: ComplaintClassifier) -> None:
+    x, y = _corpus(900, 2, "odd")
+    ev = zh_model.evaluate(x, y)
+    cat_acc = float(np.mean(_category(zh_model.predict(x)) == _category(y)))
+    # 30 sub-categories: chance is 1/30; 8 categories: chance 1/8.  Floors sit well below the
+    # measured figures (see module docstring) so that only a real regression trips them.
+    assert ev.accuracy > 0.30 and ev.macro_f1 > 0.25 and ev.top3_accuracy > 0.5
+    assert cat_acc > 0.45
+
+
+def test_seen_templates_with_new_fillers_score_high(zh_model: ComplaintClassifier) -> None:
+    x, y = _corpus(600, 99, "even")
+    assert zh_model.evaluate(x, y).accuracy > 0.85
+
+
+@pytest.mark.slow
+def test_comcast_titles_weakly_labelled(comcast_full: Path) -> None:
+    titles = load_comcast(comcast_full).complaints["text"].tolist()
+    kw = {
+        "billing": r"\b(bill|billing|billed|charg\w*|fees?|price|pricing|overcharg\w*|refund|payment|caps?|overage)\b",
+        "connectivity": r"\b(internet|speeds?|slow\w*|outages?|connection|connectivity|disconnect\w*|wifi|modem|throttl\w*)\b",
+        "service": r"\b(customer service|rude|representative|hold|call back|callback)\b",
+    }
+    rows = []
+    for t in titles:
+        hits = [k for k, p in kw.items() if re.search(p, t.lower())]
+        if len(hits) == 1:
+            rows.append((t, hits[0]))
+    assert len(rows) > 1000
+    x, y = _corpus(1500, 1, "all", "en")
+    model = train(x, y)
+    pred = model.predict([t for t, _ in rows])
+
+    def group(code: str) -> str:
+        c = code.split(".")[0]
+        return "connectivity" if c in ("network", "broadband") else c
+
+    acc = float(np.mean([group(p) == lab for p, (_, lab) in zip(pred, rows, strict=True)]))
+    assert acc > 0.45  # three groups, the majority group alone would give 0.52; measured ≈ 0.56
+
+
+@pytest.mark.slow
+def test_persistence_round_trip_and_corrections(
+    tmp_path: Path, zh_model: ComplaintClassifier
+) -> None:
+    texts = ["宽带网速只有几兆", "营业员态度恶劣"]
+    again = from_bytes(to_bytes(zh_model))
+    assert again.predict(texts) == zh_model.predict(texts)
+    path = service.save(zh_model, tmp_path / "m.joblib")
+    assert service.load_or_build(path).predict(texts) == zh_model.predict(texts)
+    # A local phrase the generated corpus never uses: teach it with corrections.
+    phrase = "孙悟空套餐被偷偷升档"
+    corrections = [(phrase, "billing.tariff_dispute")] * 3
+    model = service.retrain(corrections, n_zh=300, n_en=60)
+    assert model.predict([phrase]) == ["billing.tariff_dispute"]
+
+
+def test_bad_input() -> None:
+    with pytest.raises(MethodInputError, match="at least two"):
+        train(["a", "b"], ["x", "x"])
+    with pytest.raises(MethodInputError, match="single string"):
+        train("abc", ["x", "y", "z"])  # type: ignore[arg-type]
