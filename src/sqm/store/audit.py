@@ -95,7 +95,7 @@ def _entity_id(obj: Base) -> str | None:
 
 @event.listens_for(Session, "before_flush")
 def _record_changes(session: Session, _ctx: Any, _instances: Any) -> None:
-    actor = current_actor.get()
+    actor = actor_of(session)
     pending: list[tuple[str, Base, dict[str, Any]]] = []
     for obj in session.new:
         if isinstance(obj, Base) and obj.__audited__:
@@ -134,6 +134,21 @@ def _fill_created_ids(session: Session, _ctx: Any) -> None:
             entry.entity_id = "/".join(str(i) for i in ident)
 
 
+def actor_of(session: Session) -> Actor:
+    """Who acts in ``session``: the actor bound to it (web requests), else the context's.
+
+    A web request binds its user to its session because FastAPI runs dependencies and
+    handlers in different worker threads, where context variables do not carry over.
+    """
+    bound = session.info.get("sqm_actor")
+    return bound if isinstance(bound, Actor) else current_actor.get()
+
+
+def bind_actor(session: Session, actor: Actor) -> None:
+    """Attribute every change made through ``session`` to ``actor``."""
+    session.info["sqm_actor"] = actor
+
+
 def record(
     session: Session,
     action: str,
@@ -143,7 +158,7 @@ def record(
     changes: dict[str, Any] | None = None,
 ) -> None:
     """Write an audit entry for an event that is not a row change (a login, an export…)."""
-    actor = current_actor.get()
+    actor = actor_of(session)
     session.add(
         AuditEntry(
             user_id=actor.user_id,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from sqm.domain.roles import Permission
 from sqm.services.scope import Principal, load_principal, principal_for
-from sqm.store.audit import Actor, current_actor
+from sqm.store.audit import Actor, bind_actor
 from sqm.store.models import ApiToken, OrgUnit
 from sqm.web.errors import Forbidden, LoginRequired, NotFound
 
@@ -58,7 +58,7 @@ def optional_principal(request: Request, db: Session = Depends(get_db)) -> Princ
         p = load_principal(db, int(uid)) if uid else None
     if p is not None:
         request.state.principal = p
-        current_actor.set(Actor(p.user_id, p.username))
+        bind_actor(db, Actor(p.user_id, p.username))
     return p
 
 
