@@ -1,0 +1,492 @@
+"""Reading and writing the tables users keep in Excel: CSV (UTF-8, UTF-8 with BOM, GBK /
+GB18030 from Chinese Excel, UTF-16 "Unicode text") and xlsx, with Chinese or English
+column headers, and cell parsing that records every bad cell in an
+:class:`~sqm.ingest.errors.ImportReport` instead of stopping at the first.
+
+A :class:`Column` names a field and its accepted headers; :func:`read_table` finds the
+header row, maps headers to fields, skips empty rows and numbers rows as Excel does (the
+header is row 1). :class:`RowReader` turns one row's cells into typed values — text,
+numbers (also when Excel stored them as text, with thousands separators or full-width
+digits), whole numbers, yes/no, dates, period codes and coded choices — and
+:func:`write_table` writes records back as CSV (UTF-8 with BOM, so Excel shows Chinese) or
+xlsx with the headers of either language.
+
+>>> cols = [Column("code", "编码"), Column("traffic", "客流量")]
+>>> report = ImportReport(kind="demo")
+>>> table = read_table("编码,客流量\\nS1, 1,200 \\n\\n".encode("gbk"), "x.csv", cols, report)
+>>> RowReader(table.rows[0], table, report).integer("traffic")
+1200
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from sqm.domain.period import PeriodSpec
+from sqm.ingest.errors import ImportReport
+
+Lang = Literal["zh", "en"]
+Fmt = Literal["csv", "xlsx"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """A field of an import file: its name (also the English header), its Chinese header,
+    other accepted headers, and whether the column must be present."""
+
+    field: str
+    zh: str
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+
+    def header(self, lang: Lang) -> str:
+        """The header written on export in ``lang``."""
+        return self.zh if lang == "zh" else self.field
+
+
+def normalise_header(text: str) -> str:
+    """Header text as compared: NFKC, lower case, no spaces, underscores, dashes or ``*``.
+
+    >>> normalise_header(" Parent_Code* ")
+    'parentcode'
+    """
+    t = unicodedata.normalize("NFKC", text).lstrip("\ufeff").strip().lower()
+    return re.sub(r"[\s_\-*＊]+", "", t)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One data row: its Excel row number and its raw cells by field."""
+
+    number: int
+    cells: dict[str, object]
+
+
+@dataclass
+class Table:
+    """The rows of a file and the header each field was read from (for messages)."""
+
+    rows: list[Row] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def has(self, name: str) -> bool:
+        """Whether the file has a column for field ``name``."""
+        return name in self.headers
+
+
+def decode_text(data: bytes) -> str:
+    """Decode CSV bytes: a BOM decides; else UTF-8; else GB18030 (a superset of GBK).
+
+    >>> decode_text("门店".encode("gbk"))
+    '门店'
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("gb18030")
+
+
+def _csv_rows(data: bytes) -> list[list[object]]:
+    text = decode_text(data)
+    header = next((ln for ln in text.splitlines() if ln.strip()), "")
+    # The header line decides the delimiter: comma (CSV), tab (Excel "Unicode text") or
+    # semicolon (CSV from a European-locale Excel).
+    delimiter = max(",\t;", key=header.count)
+    return [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+
+
+def _xlsx_rows(data: bytes) -> list[list[object]]:
+    wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        ws = wb.worksheets[0]
+        return [list(r) for r in ws.iter_rows(values_only=True)]
+    finally:
+        wb.close()
+
+
+def _blank(v: object) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip(" \t\r\n\u00a0\u3000"))
+
+
+def read_table(
+    data: bytes, filename: str, columns: Sequence[Column], report: ImportReport
+) -> Table:
+    """Read a CSV or xlsx file into rows keyed by field; header problems go to ``report``.
+
+    The first non-empty row is the header. Unknown headers are listed in
+    ``report.ignored_columns``; a missing required column or two headers naming the same
+    field are errors on row 1. Empty rows (trailing ones from Excel, blank lines) are
+    skipped but still counted, so row numbers match what Excel shows.
+    """
+    name = filename.lower()
+    try:
+        if data[:4] == b"PK\x03\x04" or name.endswith((".xlsx", ".xlsm")):
+            raw = _xlsx_rows(data)
+        elif data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+            report.add(0, "", filename, "bad_file", "old .xls files are not read; save as .xlsx")
+            return Table()
+        else:
+            raw = _csv_rows(data)
+    except Exception as exc:  # a corrupt file can fail in many library-specific ways
+        report.add(0, "", filename, "bad_file", f"cannot read {filename}: {exc}")
+        return Table()
+    lookup: dict[str, str] = {}
+    for c in columns:
+        for h in (c.field, c.zh, *c.aliases):
+            lookup[normalise_header(h)] = c.field
+    table = Table()
+    header_at = next((i for i, r in enumerate(raw) if not all(_blank(v) for v in r)), None)
+    if header_at is None:
+        report.add(0, "", filename, "bad_file", "the file has no header row")
+        return table
+    header_row = header_at + 1
+    positions: dict[int, str] = {}
+    for pos, cell in enumerate(raw[header_at]):
+        if _blank(cell):
+            continue
+        text = cell_text(cell)
+        fld = lookup.get(normalise_header(text))
+        if fld is None:
+            report.ignored_columns.append(text)
+        elif fld in table.headers:
+            report.add(
+                header_row,
+                text,
+                text,
+                "duplicate_column",
+                f"columns {table.headers[fld]!r} and {text!r} both give {fld}",
+            )
+        else:
+            table.headers[fld] = text
+            positions[pos] = fld
+    for c in columns:
+        if c.required and c.field not in table.headers:
+            report.add(
+                header_row,
+                c.zh,
+                "",
+                "missing_column",
+                f"column {c.zh} / {c.field} is required",
+            )
+    for i in range(header_at + 1, len(raw)):
+        r = raw[i]
+        if all(_blank(v) for v in r):
+            continue
+        cells = {fld: (r[pos] if pos < len(r) else None) for pos, fld in positions.items()}
+        table.rows.append(Row(i + 1, cells))
+    report.rows_read = len(table.rows)
+    return table
+
+
+def same_value(a: object, b: object) -> bool:
+    """Whether a stored value and a value read from a file are the same.
+
+    Floats count as equal within a relative 1e-12: spreadsheets keep 15–16 significant
+    digits, so a coordinate written to xlsx reads back a few units in the last place off.
+
+    >>> same_value(104.06830621153534, 104.0683062115353), same_value("store", "store")
+    (True, True)
+    """
+    a, b = getattr(a, "value", a), getattr(b, "value", b)
+    if isinstance(a, float) and isinstance(b, float) and not isinstance(a, bool):
+        return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-300)
+    return bool(a == b)
+
+
+def cell_text(value: object) -> str:
+    """A cell as trimmed text: whole-number floats lose their ``.0``, dates are ISO.
+
+    >>> cell_text(1001.0), cell_text(" 门店 "), cell_text(None)
+    ('1001', '门店', '')
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip(" \t\r\n\u00a0\u3000")
+
+
+TRUE_WORDS = frozenset({"是", "yes", "y", "true", "t", "1", "√", "✓", "对"})
+FALSE_WORDS = frozenset({"否", "no", "n", "false", "f", "0", "×", "✗", "不"})
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+_EXCEL_EPOCH = date(1899, 12, 30)
+
+
+class RowReader:
+    """Typed values from one row's cells; each bad cell is added to the report.
+
+    A method returns ``None`` both for an empty cell and for a bad one (which is then in
+    the report), so the caller can go on checking the rest of the row.
+    """
+
+    def __init__(self, row: Row, table: Table, report: ImportReport) -> None:
+        self.row = row
+        self.table = table
+        self.report = report
+
+    def has(self, name: str) -> bool:
+        """Whether the file has the column ``name`` (absent columns leave values as they are)."""
+        return self.table.has(name)
+
+    def column(self, name: str) -> str:
+        """The header of field ``name`` as written in the file."""
+        return self.table.headers.get(name, name)
+
+    def error(self, name: str, value: object, rule: str, message: str) -> None:
+        """Report a bad cell of this row."""
+        self.report.add(self.row.number, self.column(name), cell_text(value), rule, message)
+
+    def missing(self, name: str) -> None:
+        """Report an empty required cell (an absent column is reported once, on row 1)."""
+        if self.has(name):
+            self.error(name, "", "required", f"{self.column(name)} is required")
+
+    def raw(self, name: str) -> object:
+        """The cell as read (``None`` when the column is absent)."""
+        return self.row.cells.get(name)
+
+    def text(self, name: str, *, required: bool = False, max_len: int | None = None) -> str | None:
+        """Trimmed text, ``None`` when empty (and an error when ``required``)."""
+        t = cell_text(self.raw(name))
+        if not t:
+            if required:
+                self.missing(name)
+            return None
+        if max_len is not None and len(t) > max_len:
+            self.error(name, t, "out_of_range", f"longer than {max_len} characters")
+            return None
+        return t
+
+    def number(
+        self,
+        name: str,
+        *,
+        lo: float | None = None,
+        hi: float | None = None,
+        required: bool = False,
+        percent: bool = False,
+    ) -> float | None:
+        """A number, also from text ("1,200", full-width "１２", with ``percent`` "30%").
+
+        Outside ``[lo, hi]`` is an ``out_of_range`` error.
+        """
+        v = self.raw(name)
+        if isinstance(v, bool):
+            self.error(name, v, "not_a_number", "expected a number")
+            return None
+        if isinstance(v, int | float):
+            x = float(v)
+        else:
+            t = unicodedata.normalize("NFKC", cell_text(v))
+            if not t:
+                if required:
+                    self.missing(name)
+                return None
+            scale = 1.0
+            if percent and t.endswith("%"):
+                t, scale = t[:-1].strip(), 0.01
+            if _THOUSANDS.match(t):
+                t = t.replace(",", "")
+            try:
+                x = float(t) * scale
+            except ValueError:
+                self.error(name, v, "not_a_number", "expected a number")
+                return None
+        if x != x or x in (float("inf"), float("-inf")):
+            self.error(name, v, "not_a_number", "expected a finite number")
+            return None
+        if (lo is not None and x < lo) or (hi is not None and x > hi):
+            rng = f"[{'' if lo is None else f'{lo:g}'}, {'' if hi is None else f'{hi:g}'}]"
+            self.error(name, v, "out_of_range", f"must lie in {rng}")
+            return None
+        return x
+
+    def integer(
+        self, name: str, *, lo: int | None = 0, hi: int | None = None, required: bool = False
+    ) -> int | None:
+        """A whole number (``12``, ``12.0``, ``"1,200"``) within ``[lo, hi]``."""
+        before = len(self.report.errors)
+        x = self.number(name, lo=lo, hi=hi, required=required)
+        if x is None or len(self.report.errors) > before:
+            return None
+        if not x.is_integer():
+            self.error(name, self.raw(name), "not_an_integer", "expected a whole number")
+            return None
+        return int(x)
+
+    def boolean(self, name: str, *, required: bool = False) -> bool | None:
+        """Yes/no: 是/否, yes/no, y/n, true/false, 1/0, √/×."""
+        v = self.raw(name)
+        if isinstance(v, bool):
+            return v
+        t = cell_text(v).lower()
+        if not t:
+            if required:
+                self.missing(name)
+            return None
+        if t in TRUE_WORDS:
+            return True
+        if t in FALSE_WORDS:
+            return False
+        self.error(name, v, "not_a_boolean", "expected 是/否, yes/no, true/false or 1/0")
+        return None
+
+    def day(self, name: str, *, required: bool = False) -> date | None:
+        """A date: an Excel date cell, an Excel day number, or text such as 2024-03-01,
+        2024/3/1, 2024.03.01, 20240301 or 2024年3月1日."""
+        v = self.raw(name)
+        if isinstance(v, datetime):
+            return v.date()
+        if isinstance(v, date):
+            return v
+        if isinstance(v, int | float) and not isinstance(v, bool) and 1 <= v < 2958466:
+            if 19000101 <= v <= 99991231 and float(v).is_integer():
+                v = str(int(v))  # 20240301 typed as a number
+            else:
+                return _EXCEL_EPOCH + timedelta(days=int(v))
+        t = unicodedata.normalize("NFKC", cell_text(v))
+        if not t:
+            if required:
+                self.missing(name)
+            return None
+        for pat in _DATE_PATTERNS:
+            m = pat.match(t)
+            if m:
+                try:
+                    return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+                except ValueError:
+                    break
+        self.error(name, v, "not_a_date", "expected a date such as 2024-03-01")
+        return None
+
+    def period(self, name: str, *, required: bool = False) -> str | None:
+        """A period code (month ``2026-10``, quarter ``2026Q4``, year ``2026``), canonical."""
+        v = self.raw(name)
+        if isinstance(v, datetime | date):
+            return f"{v.year:04d}-{v.month:02d}"  # Excel turned "2026-10" into a date
+        t = cell_text(v)
+        if not t:
+            if required:
+                self.missing(name)
+            return None
+        try:
+            return PeriodSpec.parse(unicodedata.normalize("NFKC", t)).code
+        except ValueError:
+            self.error(name, v, "not_a_period", "expected a period such as 2026-10, 2026Q4, 2026")
+            return None
+
+    def choice(
+        self, name: str, accepted: Mapping[str, str], *, required: bool = False, what: str = ""
+    ) -> str | None:
+        """A coded value: ``accepted`` maps every accepted spelling (lower case) to its code."""
+        v = self.raw(name)
+        t = cell_text(v)
+        if not t:
+            if required:
+                self.missing(name)
+            return None
+        code = accepted.get(unicodedata.normalize("NFKC", t).lower())
+        if code is None:
+            codes = sorted(set(accepted.values()))
+            self.error(
+                name,
+                v,
+                "unknown_value",
+                f"unknown {what or name}; expected one of {', '.join(codes)}",
+            )
+        return code
+
+
+def choices(pairs: Iterable[tuple[str, Sequence[str]]]) -> dict[str, str]:
+    """An ``accepted`` map for :meth:`RowReader.choice`: each code with its other spellings.
+
+    >>> choices([("urban", ["城区"])])["城区"]
+    'urban'
+    """
+    out: dict[str, str] = {}
+    for code, spellings in pairs:
+        for s in (code, *spellings):
+            out[unicodedata.normalize("NFKC", s).strip().lower()] = code
+    return out
+
+
+def write_table(
+    columns: Sequence[Column],
+    records: Iterable[Mapping[str, object]],
+    *,
+    fmt: Fmt,
+    lang: Lang,
+    sheet: str = "data",
+) -> bytes:
+    """Records as a CSV (UTF-8 with BOM) or xlsx file with headers in ``lang``.
+
+    Floats are written with the shortest text that reads back to the same number, so an
+    export imports back unchanged.
+    """
+    header = [c.header(lang) for c in columns]
+    if fmt == "csv":
+        buf = io.StringIO(newline="")
+        w = csv.writer(buf, lineterminator="\r\n")
+        w.writerow(header)
+        for rec in records:
+            w.writerow([_csv_cell(rec.get(c.field)) for c in columns])
+        return codecs.BOM_UTF8 + buf.getvalue().encode("utf-8")
+    if fmt != "xlsx":
+        raise ValueError(f"fmt must be 'csv' or 'xlsx', not {fmt!r}")
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = sheet
+    ws.append(header)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    ws.freeze_panes = "A2"
+    for rec in records:
+        ws.append([rec.get(c.field) for c in columns])
+    for idx, c in enumerate(columns, start=1):
+        letter = get_column_letter(idx)
+        ws.column_dimensions[letter].width = max(10, min(40, 2 * len(c.header(lang)) + 4))
+        if any(isinstance(rec_cell.value, date) for rec_cell in ws[letter][1:50]):
+            for rec_cell in ws[letter][1:]:
+                rec_cell.number_format = "yyyy-mm-dd"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _csv_cell(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() else repr(v)
+    if isinstance(v, date):
+        return v.isoformat()
+    return str(v)
