@@ -33,4 +33,4 @@ def test_previous_crosses_year_boundaries() -> None:
     assert PeriodSpec.parse("2026-01").previous().code == "2025-12"
     assert PeriodSpec.parse("2026Q1").previous().code == "2025Q4"
     assert PeriodSpec.parse("2026").previous().code == "2025"
-    assert [p.code for p in months_back("2026-11", 12)][0] == "2025-12"
+    assert months_back("2026-11", 12)[0].code == "2025-12"

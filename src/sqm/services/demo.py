@@ -337,7 +337,7 @@ def build_org(ctx: DemoContext) -> None:
             )
             place(s, city, prov)
             ctx.cities.append(city)
-            for i, (dzh, den, urban) in enumerate(dists, 1):
+            for i, (dzh, den, is_urban_district) in enumerate(dists, 1):
                 dlat = lat + float(rng.normal(0, 0.06))
                 dlon = lon + float(rng.normal(0, 0.06))
                 d = OrgUnit(
@@ -345,12 +345,12 @@ def build_org(ctx: DemoContext) -> None:
                     name_zh=dzh,
                     name_en=den,
                     kind=UnitKind.DISTRICT,
-                    area_type="urban" if urban else "county",
+                    area_type="urban" if is_urban_district else "county",
                     lat=dlat,
                     lon=dlon,
                 )
                 place(s, d, city)
-                districts.append((d, city, urban, home, dlat, dlon))
+                districts.append((d, city, is_urban_district, home, dlat, dlon))
     # Tiers: flagship stores in urban districts of every city first, partners mostly in counties.
     urban = [x for x in districts if x[2]]
     county = [x for x in districts if not x[2]]

@@ -191,7 +191,8 @@ def validate_node_rows(rows: list[dict[str, object]]) -> list[str]:
             )
     # Cycles: walk up from every node.
     for code in by_code:
-        seen, cur = set(), code
+        seen: set[str] = set()
+        cur: str | None = code
         while cur is not None:
             if cur in seen:
                 errors.append(f"{code}: parents form a cycle")

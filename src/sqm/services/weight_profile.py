@@ -169,12 +169,12 @@ def upsert_profile(
             session.delete(w)
         have = {}
     for c, value in weights.items():
-        w = have.get(c)
-        if w is None:
+        existing = have.get(c)
+        if existing is None:
             session.add(Weight(profile_id=prof.id, node_id=nodes[c].id, weight=float(value)))
             changed = True
-        elif abs(w.weight - float(value)) > 1e-12:
-            w.weight = float(value)
+        elif abs(existing.weight - float(value)) > 1e-12:
+            existing.weight = float(value)
             changed = True
     for c, w in have.items():
         if c not in weights:

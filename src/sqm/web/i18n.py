@@ -48,7 +48,7 @@ def negotiate(requested: str | None, accept_language: str | None = None) -> str:
     'zh'
     """
     if requested in SUPPORTED:
-        return requested  # type: ignore[return-value]
+        return str(requested)
     if accept_language:
         for part in accept_language.split(","):
             tag = part.split(";")[0].strip().lower()

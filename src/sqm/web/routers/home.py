@@ -22,12 +22,12 @@ def home(
 ) -> Response:
     locale = request_locale(request)
     li = 0 if locale == "zh" else 1
-    by_kind = dict(
+    by_kind: dict[str, int] = dict(
         db.execute(
             select(OrgUnit.kind, func.count()).where(p.unit_filter()).group_by(OrgUnit.kind)
         ).all()
     )
-    by_tier = dict(
+    by_tier: dict[str | None, int] = dict(
         db.execute(
             select(OrgUnit.tier, func.count())
             .where(p.unit_filter(), OrgUnit.kind == UnitKind.STORE)

@@ -28,7 +28,7 @@ def _child_counts(db: Session, p: Principal, ids: list[int]) -> dict[int, int]:
         .where(OrgUnit.parent_id.in_(ids), p.unit_filter())
         .group_by(OrgUnit.parent_id)
     ).all()
-    return {int(a): int(b) for a, b in rows}
+    return {int(a): int(b) for a, b in rows if a is not None}
 
 
 @router.get("/org")
@@ -84,7 +84,7 @@ def unit_detail(
     )
     tier_counts: list[tuple[str, int]] = []
     if unit.kind not in (UnitKind.STORE, UnitKind.COMPETITOR_STORE):
-        rows = dict(
+        rows: dict[str | None, int] = dict(
             db.execute(
                 select(OrgUnit.tier, func.count())
                 .where(OrgUnit.path.startswith(unit.path), OrgUnit.kind == UnitKind.STORE)
