@@ -162,6 +162,8 @@ def _register_capabilities() -> None:
 
 
 #: Modules exposing ``register(app: typer.Typer)``. Each capability adds one line.
-CAPABILITY_COMMANDS: list[str] = []
+CAPABILITY_COMMANDS: list[str] = [
+    "sqm.cli.io_commands",
+]
 
 _register_capabilities()
