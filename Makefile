@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 VENDOR := src/sqm/web/static/vendor
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test install install-dev assets browser lint typecheck unit catalog serve bench clean
+.PHONY: demo test install assets browser lint typecheck unit bench clean
 
 $(UV):
 	$(PY) -m venv .tools
@@ -17,7 +17,7 @@ $(BIN)/.installed: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --extra dev --python $(PY)
 	touch $@
 
-install: $(BIN)/.installed assets catalog
+install: $(BIN)/.installed assets
 
 # Front-end libraries come from the npm registry and are served by SQM itself (no CDN).
 assets: $(VENDOR)/.installed
@@ -27,10 +27,6 @@ $(VENDOR)/.installed: assets/package.json assets/package-lock.json
 	cp assets/node_modules/echarts/dist/echarts.min.js $(VENDOR)/
 	cp assets/node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/
 	touch $@
-
-# Compile the gettext catalogues (zh is the source language of the UI).
-catalog: $(BIN)/.installed
-	$(BIN)/pybabel compile -q -d src/sqm/locale -D messages || true
 
 # Headless Chromium from Debian for the real-browser tests.
 browser:
