@@ -28,9 +28,10 @@ $(VENDOR)/.installed: assets/package.json assets/package-lock.json
 	cp assets/node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/
 	touch $@
 
-# Headless Chromium from Debian for the real-browser tests.
+# Headless Chromium from Debian for the real-browser tests (with CJK fonts for screenshots).
 browser:
-	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	@command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)
 
 demo: install
 	$(BIN)/sqm demo --reset
