@@ -19,6 +19,7 @@ NAV: list[NavItem] = [
     NavItem("Organisation", "/org", Permission.VIEW_ORG),
     NavItem("Indicator system", "/indicators", Permission.VIEW_INDICATORS),
     NavItem("Weight profiles", "/weights", Permission.VIEW_INDICATORS),
+    NavItem("Import / export", "/imports", Permission.EDIT_ORG),
     NavItem("Users", "/admin/users", Permission.MANAGE_USERS),
     NavItem("Audit log", "/admin/audit", Permission.VIEW_AUDIT),
 ]
