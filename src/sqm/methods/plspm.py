@@ -670,6 +670,8 @@ def bootstrap_estimates(
     n, p = values.shape
     centred = values - values.mean(axis=0)
     moments, iu, ju = _cross_products(centred)
+    full_cov = centred.T @ centred / n
+    full_var = np.diag(full_cov)
     rng = np.random.default_rng(seed)
     if chunk is None:
         # keep the counts block near 128 MB
@@ -686,9 +688,15 @@ def bootstrap_estimates(
         cov = np.empty((size, p, p))
         cov[:, iu, ju] = raw
         cov[:, ju, iu] = raw
+        # a resample in which some item is constant cannot be fitted (R plspm stops on it):
+        # it is estimated on a harmless stand-in and then counted as failed
+        degenerate = np.any(np.einsum("bii->bi", cov) <= 1e-12 * full_var, axis=1)
+        cov[degenerate] = full_cov
         if scaled:
             cov = _standardise(cov)
-        parts.append(_estimate(cov, model, scheme, n, max_iter, tol))
+        part = _estimate(cov, model, scheme, n, max_iter, tol)
+        part.converged &= ~degenerate
+        parts.append(part)
     return _Estimates(
         **{
             name: np.concatenate([getattr(part, name) for part in parts])
