@@ -18,6 +18,7 @@ References
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
+from scipy import sparse, stats
 
 from sqm.methods._validation import FloatArray, MethodInputError
 from sqm.methods.composite import IndicatorTree, MissingPolicy, indicator_tree, tree_scores
@@ -173,18 +174,26 @@ def bootstrap_composite(
             idx = slot_start + (u * slot_size).astype(np.intp)
             draws[b0:b1] = np.add.reduceat(row_score[idx], starts, axis=1) / sizes
     else:
-        point = _composite_of_means(t, x, starts, missing)
+        # Each replicate is a sparse units × rows matrix of resampling counts: one sparse
+        # product gives every unit's leaf sums and answer counts without copying rows.
+        seen = ~np.isnan(x)
+        stacked = np.hstack([np.where(seen, x, 0.0), seen.astype(float)])
+        point = _composite_of_sums(t, _codes_matrix(codes, n_units) @ stacked, missing)
         draws = np.empty((n_boot, n_units))
+        row_unit = codes
         for b in range(n_boot):
             idx = slot_start + (rng.random(x.shape[0]) * slot_size).astype(np.intp)
-            draws[b] = _composite_of_means(t, x[idx], starts, missing)
+            counts = sparse.csr_matrix(
+                (np.ones(idx.size), (row_unit, idx)), shape=(n_units, x.shape[0])
+            )
+            draws[b] = _composite_of_sums(t, counts @ stacked, missing)
 
     alpha = (1.0 - level) / 2.0
     rank_draws = _ranks_rows(draws)
     point_rank = _ranks_rows(point[None, :])[0]
+    lo, hi = _quantiles(draws, alpha)
+    rlo, rhi = _quantiles(rank_draws, alpha)
     with np.errstate(invalid="ignore"):
-        lo, hi = np.nanquantile(draws, [alpha, 1 - alpha], axis=0)
-        rlo, rhi = np.nanquantile(rank_draws, [alpha, 1 - alpha], axis=0)
         se = np.nanstd(draws, axis=0, ddof=1)
 
     def s(v: FloatArray, name: str) -> pd.Series:
@@ -205,14 +214,31 @@ def bootstrap_composite(
     )
 
 
-def _composite_of_means(
-    t: IndicatorTree, x: FloatArray, starts: npt.NDArray[np.intp], missing: MissingPolicy
-) -> FloatArray:
-    seen = ~np.isnan(x)
-    sums = np.add.reduceat(np.where(seen, x, 0.0), starts, axis=0)
-    counts = np.add.reduceat(seen.astype(float), starts, axis=0)
+def _codes_matrix(codes: npt.NDArray[np.intp], n_units: int) -> sparse.csr_matrix:
+    """Sparse units × rows indicator matrix of the rows' units."""
+    n = codes.size
+    return sparse.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(n_units, n))
+
+
+def _quantiles(draws: FloatArray, alpha: float) -> tuple[FloatArray, FloatArray]:
+    """Percentiles per column; np.nanquantile (slow, column by column) only where needed."""
+    lo = np.full(draws.shape[1], np.nan)
+    hi = np.full(draws.shape[1], np.nan)
+    gaps = np.isnan(draws).any(axis=0)
+    if (~gaps).any():
+        lo[~gaps], hi[~gaps] = np.quantile(draws[:, ~gaps], [alpha, 1 - alpha], axis=0)
+    if gaps.any():
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            lo[gaps], hi[gaps] = np.nanquantile(draws[:, gaps], [alpha, 1 - alpha], axis=0)
+    return lo, hi
+
+
+def _composite_of_sums(t: IndicatorTree, sums: FloatArray, missing: MissingPolicy) -> FloatArray:
+    k = len(t.leaves)
+    totals, counts = np.asarray(sums[:, :k]), np.asarray(sums[:, k:])
     with np.errstate(invalid="ignore", divide="ignore"):
-        means = np.where(counts > 0, sums / counts, np.nan)
+        means = np.where(counts > 0, totals / counts, np.nan)
     node_scores, _ = tree_scores(t, means, missing=missing)
     return node_scores[:, -1]
 
