@@ -123,6 +123,8 @@ def test_tied_bands_by_hand() -> None:
     out = tied_bands(f)
     assert out["band"].tolist() == [1, 1, 2, 3, 3]
     assert out["tied"].tolist() == [True, True, False, True, True]
+    assert out["tied_with_previous"].tolist() == [False, True, False, False, True]
+    assert out["tied_with_next"].tolist() == [True, False, False, True, False]
     # Chains: a's interval reaches c, c's reaches d → one band even though a and d don't overlap.
     chain = pd.DataFrame({"rank": [1, 2, 3], "rank_lower": [1, 1, 2], "rank_upper": [2, 3, 3]})
     assert tied_bands(chain)["band"].tolist() == [1, 1, 1]

@@ -252,8 +252,9 @@ def tied_bands(result: BootstrapResult | pd.DataFrame) -> pd.DataFrame:
     Units are taken in rank order; a unit joins the band of the unit ranked just above it
     when their rank intervals [rank_lower, rank_upper] overlap. A band of one is a unit
     clearly separated from its neighbours; a band of many is a set of units the data cannot
-    order. Input: a :class:`BootstrapResult` or a DataFrame with ``rank``, ``rank_lower``,
-    ``rank_upper`` columns.
+    order. ``tied_with_previous``/``tied_with_next`` flag direct overlap with the unit just
+    above/below. Input: a :class:`BootstrapResult` or a DataFrame with ``rank``,
+    ``rank_lower``, ``rank_upper`` columns.
 
     >>> f = pd.DataFrame({"rank": [1, 2, 3], "rank_lower": [1, 1, 3], "rank_upper": [2, 2, 3]},
     ...                  index=["a", "b", "c"])
@@ -284,6 +285,10 @@ def tied_bands(result: BootstrapResult | pd.DataFrame) -> pd.DataFrame:
             band[k] = band[k - 1]
             reach = max(reach, hi[k])
     f["band"] = band
+    # Direct overlap with the unit just above / just below (a band may chain further).
+    overlap = lo[1:] <= hi[:-1]
+    f["tied_with_previous"] = np.concatenate([[False], overlap])
+    f["tied_with_next"] = np.concatenate([overlap, [False]])
     f["band_size"] = f.groupby("band")["band"].transform("size").astype(np.int64)
     f["tied"] = f["band_size"] > 1
     for c in ("rank", "rank_lower", "rank_upper"):

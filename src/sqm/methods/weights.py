@@ -126,7 +126,7 @@ class AHPResult:
     judgments: tuple[Judgment, ...]
 
 
-def _labels_of(matrix: Any, n: int) -> list[str] | None:
+def _labels_of(matrix: Any) -> list[str] | None:
     if isinstance(matrix, pd.DataFrame):
         if list(matrix.index) != list(matrix.columns):
             raise MethodInputError(
@@ -223,7 +223,7 @@ def ahp(
     >>> np.round(r.weights, 3).tolist(), round(r.cr, 3), r.consistent
     ([0.637, 0.258, 0.105], 0.033, True)
     """
-    labels = _labels_of(matrix, 0)
+    labels = _labels_of(matrix)
     a = as_matrix(matrix, "matrix")
     _check_pairwise(a, "matrix", reciprocal_tol)
     a = _reciprocal(a)
@@ -295,7 +295,7 @@ def group_ahp(
         raise MethodInputError("matrices must hold at least one expert's matrix")
     lam_k = _expert_weights(expert_weights, len(matrices))
     individual = tuple(ahp(m, method=method, ri_table=ri_table) for m in matrices)
-    labels = _labels_of(matrices[0], 0)
+    labels = _labels_of(matrices[0])
     arrays = [as_matrix(m, f"matrices[{i}]") for i, m in enumerate(matrices)]
     if len({a.shape for a in arrays}) != 1:
         raise MethodInputError("matrices must all have the same size")
