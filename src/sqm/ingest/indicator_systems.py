@@ -246,7 +246,7 @@ def _check_tree(report: ImportReport, table: Table, sys: SystemRows) -> None:
     for row in by_code.values():
         seen, cur = {row.values["code"]}, row.values["parent_code"]
         while cur is not None and cur in by_code:
-            if cur in seen:
+            if cur == row.values["code"]:
                 report.add(
                     row.line,
                     col("parent_code", "parent_code"),
@@ -255,6 +255,8 @@ def _check_tree(report: ImportReport, table: Table, sys: SystemRows) -> None:
                     f"{row.values['code']} would be its own ancestor (through {cur})",
                 )
                 break
+            if cur in seen:
+                break  # a cycle above this node, reported on its own rows
             seen.add(cur)
             cur = by_code[cur].values["parent_code"]
     if sys.name_zh is None and sys.rows:

@@ -262,7 +262,7 @@ def validate_org_rows(
         seen = {r.code}
         cur = parent_of(r.code)
         while cur is not None:
-            if cur in seen:
+            if cur == r.code:
                 report.add(
                     r.line,
                     column("parent_code"),
@@ -271,6 +271,8 @@ def validate_org_rows(
                     f"{r.code} would be its own ancestor (through {cur})",
                 )
                 break
+            if cur in seen:
+                break  # a cycle above this unit, reported on its own rows
             seen.add(cur)
             cur = parent_of(cur)
     if scope_paths is not None:
