@@ -1,6 +1,14 @@
 """All tables. Each capability adds its own module here (one import line)."""
 
 from sqm.store.models.indicator import IndicatorNode, IndicatorSystem, Weight, WeightProfile
+from sqm.store.models.network import (  # noqa: F401
+    NetworkAlert,
+    NetworkAlertEvent,
+    NetworkCell,
+    NetworkKpiValue,
+    NetworkSilence,
+    NotificationRoute,
+)
 from sqm.store.models.org import OrgUnit
 from sqm.store.models.period import Period
 from sqm.store.models.user import ApiToken, AuditEntry, RoleGrant, User
