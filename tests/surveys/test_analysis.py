@@ -265,3 +265,15 @@ def test_satisfaction_index_on_demo_answers_orders_regions() -> None:
     res = sa.satisfaction_index(answers, ecsi(), by="tier", n_boot=50)
     sat = res.index[res.index["lv"] == "satisfaction"].set_index("tier")["index"]
     assert sat["flagship"] > sat["partner"]
+
+
+def test_integer_fast_path_equals_the_float_path() -> None:
+    ints = servqual_answers(STORES, ["2026-10"], per_store=10, seed=8)
+    floats = ints.copy()
+    rating = [c for c in ints.columns if c.endswith(("_e", "_p"))]
+    floats[rating] = floats[rating].astype(float)
+    w = np.random.default_rng(3).uniform(0.5, 2, len(ints))
+    for weights in (None, w):
+        a = sa.servqual_gaps(ints, servqual(), by="tier", weights=weights)
+        b = sa.servqual_gaps(floats, servqual(), by="tier", weights=weights)
+        pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-10)

@@ -8,8 +8,9 @@ ready for a page, the JSON API or an Excel sheet. The statistics come from
 :mod:`sqm.methods` (reliability, servqual, proportions, survey_weights, importance, plspm);
 this module selects the right columns, groups and vectorises.
 
-Grouped means are computed in one pass with a sparse group-indicator matrix, so a million
-respondents × 44 items by store is a matter of a second. Unweighted intervals are Student-t
+Grouped sums are taken once over respondents sorted by group (``np.add.reduceat``), in
+exact integer arithmetic for answers without gaps, so a million respondents × 44 items by
+store is a matter of a second or two. Unweighted intervals are Student-t
 ``x̄ ± t_{n−1}·s/√n`` (as :func:`sqm.methods.servqual.summarise`); weighted ones use the
 linearisation variance of :func:`sqm.methods.survey_weights.weighted_mean`, giving every
 figure its margin of error under the weights.
@@ -24,7 +25,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import sparse, stats
+from scipy import stats
 
 from sqm.domain.instrument import Facet, Instrument, QuestionType, Text
 from sqm.domain.instrument_templates import SEGMENT_CODES
@@ -79,11 +80,30 @@ def _check_columns(answers: pd.DataFrame, columns: Sequence[str], what: str) -> 
 class _Groups:
     keys: pd.DataFrame  # one row per group, the group columns
     codes: npt.NDArray[np.int64]
-    matrix: sparse.csr_matrix  # groups × respondents indicator
+    order: npt.NDArray[np.int64]  # respondents sorted by group
+    starts: npt.NDArray[np.int64]  # first sorted position of each group
+    sizes: npt.NDArray[np.int64]
 
     @property
     def count(self) -> int:
         return len(self.keys)
+
+    def sorted_columns(self, values: npt.NDArray[Any]) -> FloatArray:
+        """Columns × respondents in group order, float64, contiguous (the fast layout for
+        ``reduceat``; integer answers stay exact in float64)."""
+        ordered = values if self.order.size == 0 else values[self.order]
+        return np.ascontiguousarray(ordered.T, dtype=np.float64)
+
+    def reduce(self, columns: FloatArray) -> FloatArray:
+        """Per-group sums (groups × columns) of :meth:`sorted_columns` output."""
+        if columns.shape[1] == 0:
+            return np.zeros((self.count, columns.shape[0]))
+        return np.add.reduceat(columns, self.starts, axis=1).T
+
+    def sums(self, values: npt.NDArray[Any]) -> FloatArray:
+        """Column sums per group (groups × columns) of a respondents × columns array."""
+        v = values[:, None] if values.ndim == 1 else values
+        return self.reduce(self.sorted_columns(v))
 
 
 def _groups(answers: pd.DataFrame, by: list[str]) -> _Groups:
@@ -91,6 +111,7 @@ def _groups(answers: pd.DataFrame, by: list[str]) -> _Groups:
     if not by:
         codes = np.zeros(n, dtype=np.int64)
         keys = pd.DataFrame(index=[0])
+        order = np.empty(0, dtype=np.int64)  # already in group order: no gather needed
     else:
         _check_columns(answers, by, "grouping")
         grouped = answers.groupby(by, sort=True, observed=True)
@@ -98,11 +119,10 @@ def _groups(answers: pd.DataFrame, by: list[str]) -> _Groups:
         if (codes < 0).any():
             raise MethodInputError(f"grouping columns {by} have a missing value")
         keys = grouped.size().index.to_frame(index=False)
-    g = int(codes.max()) + 1 if n else 0
-    matrix = sparse.csr_matrix(
-        (np.ones(n, dtype=np.float64), (codes, np.arange(n))), shape=(max(g, len(keys)), n)
-    )
-    return _Groups(keys.reset_index(drop=True), codes, matrix)
+        order = np.argsort(codes, kind="stable")
+    sizes = np.bincount(codes, minlength=len(keys)).astype(np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    return _Groups(keys.reset_index(drop=True), codes, order, starts, sizes)
 
 
 def grouped_stats(
@@ -116,18 +136,25 @@ def grouped_stats(
     Unweighted: ``se = s/√n`` and a Student-t interval on ``n − 1`` df. Weighted: the
     estimate ``Σwy/Σw`` with linearisation variance ``n/(n−1)·Σw²(y−ȳ)²/(Σw)²`` and a
     normal interval, ``n_eff = (Σw)²/Σw²`` (as :func:`sqm.methods.survey_weights.weighted_mean`).
-    Arrays returned are groups × columns.
+    Sums of whole-number answers are exact in float64. Arrays returned are
+    groups × columns.
     """
-    x = np.asarray(values, dtype=np.float64)
+    x = np.asarray(values)
     if x.ndim == 1:
         x = x[:, None]
-    present = ~np.isnan(x)
-    x0 = np.where(present, x, 0.0)
-    m = groups.matrix
+    xt = groups.sorted_columns(x)  # columns × respondents, group order
+    complete = np.issubdtype(x.dtype, np.integer)
+    mask = np.zeros((1, 1), dtype=bool) if complete else np.isnan(xt)
+    complete = complete or not mask.any()
+    if not complete:
+        xt[mask] = 0.0
     if weights is None:
-        n = np.asarray(m @ present.astype(np.float64))
-        s1 = np.asarray(m @ x0)
-        s2 = np.asarray(m @ (x0 * x0))
+        if complete:
+            n = np.repeat(groups.sizes[:, None], x.shape[1], axis=1).astype(np.float64)
+        else:
+            n = groups.reduce((~mask).astype(np.float64))
+        s1 = groups.reduce(xt)
+        s2 = groups.reduce(xt * xt)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = s1 / n
             var = (s2 - n * mean * mean) / (n - 1)
@@ -150,13 +177,22 @@ def grouped_stats(
         )
     if not np.isfinite(w).all() or (w < 0).any():
         raise MethodInputError("weights must be finite and non-negative")
-    wp = present * w[:, None]
-    n = np.asarray(m @ present.astype(np.float64))
-    sw = np.asarray(m @ wp)
-    sw2 = np.asarray(m @ (wp * w[:, None]))
-    swy = np.asarray(m @ (wp * x0))
-    sw2y = np.asarray(m @ (wp * w[:, None] * x0))
-    sw2y2 = np.asarray(m @ (wp * w[:, None] * x0 * x0))
+    ws = w if groups.order.size == 0 else w[groups.order]
+    k = x.shape[1]
+    if complete:
+        n = np.repeat(groups.sizes[:, None], k, axis=1).astype(np.float64)
+        sw = np.repeat(groups.reduce(ws[None, :]), k, axis=1)
+        sw2 = np.repeat(groups.reduce((ws * ws)[None, :]), k, axis=1)
+    else:
+        wt = np.where(mask, 0.0, ws)
+        n = groups.reduce((~mask).astype(np.float64))
+        sw = groups.reduce(wt)
+        sw2 = groups.reduce(wt * ws)
+    wy = xt * ws
+    swy = groups.reduce(wy)
+    w2y = wy * ws
+    sw2y = groups.reduce(w2y)
+    sw2y2 = groups.reduce(w2y * xt)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = swy / sw
         ss = sw2y2 - 2 * mean * sw2y + mean * mean * sw2
@@ -366,6 +402,31 @@ def _paired_items(inst: Instrument) -> tuple[list[str], list[str], list[str], li
     return items, dims, e_cols, p_cols
 
 
+def _rating_matrix(answers: pd.DataFrame, columns: list[str]) -> npt.NDArray[Any]:
+    """Ratings as a compact int8 matrix when complete and whole, else float64 with NaN."""
+    frame = answers[columns]
+    if all(pd.api.types.is_integer_dtype(t) for t in frame.dtypes):
+        return frame.to_numpy(dtype=np.int8)
+    return frame.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _group_means(x: npt.NDArray[Any], groups: _Groups, w: FloatArray | None) -> FloatArray:
+    """Per-group column means (weighted when ``w`` is given), skipping NaN."""
+    xt = groups.sorted_columns(x)
+    ws = None if w is None else (w if groups.order.size == 0 else w[groups.order])
+    if np.issubdtype(x.dtype, np.integer):  # complete answers: no NaN to skip
+        if ws is None:
+            return groups.reduce(xt) / groups.sizes[:, None]
+        return groups.reduce(xt * ws) / groups.reduce(ws[None, :])
+    mask = np.isnan(xt)
+    if ws is None:
+        ws = np.ones(xt.shape[1])
+    wt = np.where(mask, 0.0, ws)
+    xt[mask] = 0.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return groups.reduce(xt * wt) / groups.reduce(wt)
+
+
 def servqual_gaps(
     answers: pd.DataFrame,
     inst: Instrument,
@@ -391,30 +452,33 @@ def servqual_gaps(
     _check_columns(answers, e_cols + p_cols, "item")
     groups = _groups(answers, _by_list(by))
     w = _weights_of(answers, weights)
-    e = answers[e_cols].to_numpy(dtype=np.float32)
-    p = answers[p_cols].to_numpy(dtype=np.float32)
-    gap = p - e
+    e = _rating_matrix(answers, e_cols)
+    p = _rating_matrix(answers, p_cols)
+    integral = np.issubdtype(e.dtype, np.integer) and np.issubdtype(p.dtype, np.integer)
+    gap = (p.astype(np.int8) - e.astype(np.int8)) if integral else p - e
     dim_codes = list(dict.fromkeys(dims))
     dim_idx = np.array([dim_codes.index(d) for d in dims])
-    with np.errstate(invalid="ignore"):
-        dim_sum = np.zeros((gap.shape[0], len(dim_codes)), dtype=np.float64)
-        dim_cnt = np.zeros_like(dim_sum)
-        present = ~np.isnan(gap)
-        g0 = np.where(present, gap, 0.0)
+    dim_gap = np.empty((gap.shape[0], len(dim_codes)), dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
         for j in range(len(dim_codes)):
-            cols = dim_idx == j
-            dim_sum[:, j] = g0[:, cols].sum(axis=1)
-            dim_cnt[:, j] = present[:, cols].sum(axis=1)
-        dim_gap = dim_sum / np.where(dim_cnt > 0, dim_cnt, np.nan)
-        sq = np.nanmean(dim_gap, axis=1) if dim_gap.size else np.array([])
+            block = gap[:, dim_idx == j]
+            if integral:
+                dim_gap[:, j] = block.sum(axis=1, dtype=np.int16) / block.shape[1]
+            else:
+                present = ~np.isnan(block)
+                count = present.sum(axis=1)
+                dim_gap[:, j] = np.where(present, block, 0).sum(axis=1) / np.where(
+                    count > 0, count, np.nan
+                )
+        sq = dim_gap.mean(axis=1) if integral else np.nanmean(dim_gap, axis=1)
     summary_cols = [sq[:, None]]
     summary_names = ["SQ"]
     imp_cols = [f"imp_{d}" for d in dim_codes]
     if all(c in answers.columns for c in imp_cols):
         pts = answers[imp_cols].to_numpy(dtype=np.float64)
-        wts = pts / pts.sum(axis=1, keepdims=True)
-        ok = ~np.isnan(dim_gap)
         with np.errstate(invalid="ignore", divide="ignore"):
+            wts = pts / pts.sum(axis=1, keepdims=True)
+            ok = ~np.isnan(dim_gap)
             wsum = np.where(ok, wts, 0.0).sum(axis=1)
             sqw = np.where(ok, wts * np.nan_to_num(dim_gap), 0.0).sum(axis=1) / np.where(
                 wsum > 0, wsum, np.nan
@@ -422,12 +486,15 @@ def servqual_gaps(
         summary_cols.append(sqw[:, None])
         summary_names.append("SQ_weighted")
     item_st = grouped_stats(gap, groups, w, confidence)
-    dim_st = grouped_stats(dim_gap, groups, w, confidence)
-    sq_st = grouped_stats(np.hstack(summary_cols), groups, w, confidence)
-    e_mean = grouped_stats(e, groups, w, confidence)["mean"]
-    p_mean = grouped_stats(p, groups, w, confidence)["mean"]
-    dim_e = np.column_stack([e_mean[:, dim_idx == j].mean(axis=1) for j in range(len(dim_codes))])
-    dim_p = np.column_stack([p_mean[:, dim_idx == j].mean(axis=1) for j in range(len(dim_codes))])
+    dim_st = grouped_stats(np.hstack([dim_gap, *summary_cols]), groups, w, confidence)
+    k_dim = len(dim_codes)
+    sq_st = {key: v[:, k_dim:] for key, v in dim_st.items()}
+    dim_st = {key: v[:, :k_dim] for key, v in dim_st.items()}
+    e_mean = _group_means(e, groups, w)
+    # complete answers: mean P = mean E + mean gap exactly, one pass fewer over the data
+    p_mean = e_mean + item_st["mean"] if integral else _group_means(p, groups, w)
+    dim_e = np.column_stack([e_mean[:, dim_idx == j].mean(axis=1) for j in range(k_dim)])
+    dim_p = np.column_stack([p_mean[:, dim_idx == j].mean(axis=1) for j in range(k_dim)])
     parts = []
     frame = _long(groups, items, item_st, {"level": ["item"] * len(items), "dimension": dims})
     frame["expectation"], frame["perception"] = e_mean.ravel(), p_mean.ravel()
