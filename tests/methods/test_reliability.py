@@ -185,6 +185,29 @@ def test_alpha_is_invariant_to_a_common_linear_rescaling(
     assert cronbach_alpha(x * scale + shift) == pytest.approx(a, abs=1e-9)
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.floats(0.0, 0.4))
+def test_pairwise_alpha_equals_alpha_from_pandas_pairwise_covariance(
+    seed: int, missing: float
+) -> None:
+    # Independent route: pandas' pairwise-complete DataFrame.cov (what pingouin uses).
+    rng = np.random.default_rng(seed)
+    x = pd.DataFrame(rng.integers(1, 8, size=(40, 5)).astype(float) + rng.normal(size=(40, 1)))
+    x = x.mask(rng.random(x.shape) < missing)
+    cov = x.cov()
+    if cov.isna().any().any() or (np.diag(cov) <= 1e-9).any():
+        return
+    k = 5
+    expected = k / (k - 1) * (1 - np.trace(cov) / cov.to_numpy().sum())
+    assert cronbach_alpha(x) == pytest.approx(expected, abs=1e-10)
+
+
+def test_constant_item_with_rounding_noise_is_rejected() -> None:
+    x = np.column_stack([np.full(30, 0.1), np.arange(30.0), np.arange(30.0) ** 0.5])
+    with pytest.raises(MethodInputError, match="zero variance"):
+        cronbach_alpha(x)
+
+
 # --- KMO and Bartlett -----------------------------------------------------------------
 
 

@@ -41,10 +41,11 @@ def _items_frame(
         if arr.ndim != 2:
             raise MethodInputError(f"{name} must be 2-D (respondents × items), got {arr.ndim}-D")
         frame = pd.DataFrame(arr, columns=[f"item{j + 1}" for j in range(arr.shape[1])])
-    try:
-        frame = frame.astype(float)
-    except (TypeError, ValueError) as exc:
-        raise MethodInputError(f"{name} must be numeric: {exc}") from exc
+    if not all(dt == np.float64 for dt in frame.dtypes):
+        try:
+            frame = frame.astype(float)
+        except (TypeError, ValueError) as exc:
+            raise MethodInputError(f"{name} must be numeric: {exc}") from exc
     n, k = frame.shape
     if k < min_items:
         raise MethodInputError(f"{name} needs at least {min_items} items (columns), got {k}")
@@ -72,22 +73,61 @@ def _check_variance(frame: pd.DataFrame, name: str) -> None:
         )
 
 
+def _pairwise_covariance(values: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Covariances over pairwise-complete rows (as pandas ``DataFrame.cov``), and the counts.
+
+    Computed with matrix products on columns centred at their overall means (centring
+    leaves covariances unchanged and avoids cancellation), so a million rows take
+    milliseconds instead of a loop over item pairs.
+    """
+    present = ~np.isnan(values)
+    if present.all():
+        n = float(values.shape[0])
+        centred = values - values.mean(axis=0)
+        cov = centred.T @ centred / (n - 1)
+        return np.asarray(cov, dtype=float), np.full(cov.shape, n)
+    with np.errstate(invalid="ignore"):
+        mean = np.nanmean(values, axis=0)
+    z = np.where(present, values - mean, 0.0)
+    m = present.astype(float)
+    counts = m.T @ m
+    sums = z.T @ m  # sums[i, j]: Σ z_i over rows where both i and j were answered
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = (z.T @ z - sums * sums.T / counts) / (counts - 1)
+    cov[counts < 2] = np.nan
+    return np.asarray(cov, dtype=float), counts
+
+
 def _covariance(frame: pd.DataFrame, nan_policy: NanPolicy, name: str) -> tuple[FloatArray, int]:
     if nan_policy not in ("pairwise", "listwise"):
         raise MethodInputError(f"nan_policy must be 'pairwise' or 'listwise', got {nan_policy!r}")
+    values = frame.to_numpy()
     if nan_policy == "listwise":
-        frame = frame.dropna(axis=0, how="any")
-        if frame.shape[0] < 2:
+        values = values[~np.isnan(values).any(axis=1)]
+        if values.shape[0] < 2:
             raise MethodInputError(
                 f"{name}: fewer than 2 complete respondents remain after listwise deletion"
             )
-    _check_variance(frame, name)
-    cov = frame.cov().to_numpy()
+    cov, _ = _pairwise_covariance(values)
+    var = np.diag(cov)
+    with np.errstate(invalid="ignore"):
+        # Relative tolerance: a constant column can leave a rounding-level variance.
+        floor = 1e-12 * (np.abs(np.nanmean(values, axis=0)) + 1.0) ** 2
+    bad = [
+        str(c)
+        for c, v, f in zip(frame.columns, var, floor, strict=True)
+        if not np.isfinite(v) or v <= f
+    ]
+    if bad:
+        raise MethodInputError(
+            f"{name}: item(s) {', '.join(bad)} have zero variance (every respondent "
+            "gave the same answer); a constant item carries no information about reliability"
+        )
     if np.isnan(cov).any():
         raise MethodInputError(
             f"{name}: some pair of items has fewer than 2 respondents answering both"
         )
-    return cov, frame.shape[0]
+    return cov, values.shape[0]
 
 
 def _alpha_from_cov(cov: FloatArray) -> float:
@@ -344,6 +384,17 @@ def _uls_objective(psi: FloatArray, corr: FloatArray, n_factors: int) -> float:
     return float(((reduced - lam @ lam.T) ** 2).sum())
 
 
+def _uls_gradient(psi: FloatArray, corr: FloatArray, n_factors: int) -> FloatArray:
+    # f = Σ over discarded eigenvalues λᵢ² of the reduced matrix (Eckart–Young), and
+    # ∂λᵢ/∂(1 − ψ_k) = v_ik², so ∂f/∂ψ_k = −2 Σ_discarded λᵢ v_ik².
+    reduced = corr.copy()
+    np.fill_diagonal(reduced, 1.0 - psi)
+    values, vectors = np.linalg.eigh(reduced)
+    rest = len(values) - n_factors
+    grad = -2.0 * (vectors[:, :rest] ** 2) @ values[:rest]
+    return np.asarray(grad, dtype=float)
+
+
 def _ml_objective(psi: FloatArray, corr: FloatArray, n_factors: int) -> float:
     sc = 1.0 / np.sqrt(psi)
     values = np.linalg.eigvalsh(corr * np.outer(sc, sc))[::-1][n_factors:]
@@ -361,6 +412,7 @@ def _fit_common_factors(
     res = optimize.minimize(
         objective,
         start,
+        jac=None if method == "ml" else _uls_gradient,
         method="L-BFGS-B",
         bounds=[(0.005, 1.0)] * corr.shape[0],
         options={"maxiter": 1000},

@@ -25,12 +25,17 @@ from sqm.methods._validation import MethodInputError
 def _numeric_frame(frame: Any, name: str) -> pd.DataFrame:
     if not isinstance(frame, pd.DataFrame):
         raise MethodInputError(f"{name} must be a DataFrame (respondents × items)")
-    try:
-        out = frame.astype(float)
-    except (TypeError, ValueError) as exc:
-        raise MethodInputError(f"{name} must be numeric: {exc}") from exc
-    if np.isinf(out.to_numpy()).any():
-        raise MethodInputError(f"{name} has an infinite value")
+    if all(dt == np.float64 for dt in frame.dtypes):
+        out = frame  # already float: no copy of a possibly very large table
+    else:
+        try:
+            out = frame.astype(float)
+        except (TypeError, ValueError) as exc:
+            raise MethodInputError(f"{name} must be numeric: {exc}") from exc
+    # Column by column: DataFrame.to_numpy() would interleave blocks into one new array.
+    for j in range(out.shape[1]):
+        if np.isinf(out.iloc[:, j].to_numpy()).any():
+            raise MethodInputError(f"{name} has an infinite value in column {out.columns[j]!r}")
     return out
 
 
@@ -59,7 +64,7 @@ def item_gaps(perception: pd.DataFrame, expectation: pd.DataFrame) -> pd.DataFra
         )
     if not p.index.equals(e.index):
         raise MethodInputError("perception and expectation must have the same respondents (index)")
-    return p - e
+    return pd.DataFrame(p.to_numpy() - e.to_numpy(), index=p.index, columns=p.columns)
 
 
 def gaps_from_long(
@@ -103,16 +108,23 @@ def dimension_gaps(gaps: pd.DataFrame, dimensions: Mapping[str, Sequence[str]]) 
     frame = _numeric_frame(gaps, "gaps")
     if not dimensions:
         raise MethodInputError("dimensions must name at least one dimension")
-    out = {}
-    for dim, cols in dimensions.items():
+    values = frame.to_numpy()
+    position = {c: j for j, c in enumerate(frame.columns)}
+    out = np.empty((values.shape[0], len(dimensions)))
+    for d, (dim, cols) in enumerate(dimensions.items()):
         cols = list(cols)
         if not cols:
             raise MethodInputError(f"dimension {dim!r} has no items")
-        absent = [c for c in cols if c not in frame.columns]
+        absent = [c for c in cols if c not in position]
         if absent:
             raise MethodInputError(f"dimension {dim!r} names items not in gaps: {absent}")
-        out[dim] = frame[cols].mean(axis=1, skipna=True)
-    return pd.DataFrame(out, index=frame.index)
+        block = values[:, [position[c] for c in cols]]
+        answered = ~np.isnan(block)
+        count = answered.sum(axis=1)
+        total = np.where(answered, block, 0.0).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[:, d] = np.where(count > 0, total / count, np.nan)
+    return pd.DataFrame(out, index=frame.index, columns=list(dimensions))
 
 
 def summarise(
@@ -159,39 +171,71 @@ def summarise(
     if columns is None:
         used = {k for k in keys if isinstance(k, str)}
         columns = [c for c in data.columns if c not in used]
-    values = _numeric_frame(data[list(columns)], "data")
-    if values.shape[1] == 0:
+    values_frame = _numeric_frame(data[list(columns)], "data")
+    if values_frame.shape[1] == 0:
         raise MethodInputError("no columns to summarise")
+    n_rows = values_frame.shape[0]
     if keys:
-        key_frames = [data[k] if isinstance(k, str) else k for k in keys]
-        grouped = values.groupby(key_frames, sort=True, observed=True)
-        n = grouped.count()
-        mean = grouped.mean()
-        sd = grouped.std(ddof=1)
-        n.index.names = mean.index.names = sd.index.names = group_names
+        key_frame = pd.DataFrame(
+            {
+                name: (data[k] if isinstance(k, str) else k).to_numpy()
+                for name, k in zip(group_names, keys, strict=True)
+            }
+        )
+        # One factorisation of the group labels; rows with a missing label drop out.
+        grouper = key_frame.groupby(group_names, sort=True, observed=True, dropna=True)
+        codes = grouper.ngroup().to_numpy()
+        groups = grouper.size().index
+        keep: np.ndarray | None = codes >= 0
+        if keep is not None and keep.all():
+            keep = None
+        else:
+            codes = codes[keep]
+        n_groups = len(groups)
     else:
-        n = values.count().to_frame().T
-        mean = values.mean().to_frame().T
-        sd = values.std(ddof=1).to_frame().T
+        codes = np.zeros(n_rows, dtype=np.int64)
+        keep, groups, n_groups = None, None, 1
+    n_vars = values_frame.shape[1]
+    count = np.empty((n_groups, n_vars))
+    mean = np.empty((n_groups, n_vars))
+    sd = np.empty((n_groups, n_vars))
+    for j in range(n_vars):
+        col = values_frame.iloc[:, j].to_numpy(dtype=float)
+        if keep is not None:
+            col = col[keep]
+        ok = ~np.isnan(col)
+        x = np.where(ok, col, 0.0)
+        cnt = np.bincount(codes, weights=ok, minlength=n_groups)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            m = np.bincount(codes, weights=x, minlength=n_groups) / cnt
+            # Two-pass variance (deviations from the group mean) for numerical stability.
+            dev = np.where(ok, x - m[codes], 0.0)
+            ss = np.bincount(codes, weights=dev * dev, minlength=n_groups)
+            var = np.where(cnt > 1, ss / (cnt - 1), np.nan)
+        count[:, j], mean[:, j], sd[:, j] = cnt, m, np.sqrt(var)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = sd / np.sqrt(count)
+        t = stats.t.isf((1 - confidence) / 2, np.where(count > 1, count - 1, np.nan))
+    mean = np.where(count > 0, mean, np.nan)
     long = pd.DataFrame(
         {
-            "n": n.stack(future_stack=True),
-            "mean": mean.stack(future_stack=True),
-            "sd": sd.stack(future_stack=True),
+            "variable": np.tile(np.asarray(values_frame.columns, dtype=object), n_groups),
+            "n": count.ravel().astype(np.int64),
+            "mean": mean.ravel(),
+            "sd": sd.ravel(),
+            "se": se.ravel(),
+            "lower": (mean - t * se).ravel(),
+            "upper": (mean + t * se).ravel(),
         }
     )
-    long.index = long.index.set_names([*group_names, "variable"] if keys else [None, "variable"])
-    cnt = long["n"].to_numpy(dtype=float)
-    se = long["sd"].to_numpy() / np.sqrt(np.where(cnt > 0, cnt, np.nan))
-    with np.errstate(invalid="ignore"):
-        t = stats.t.isf((1 - confidence) / 2, np.where(cnt > 1, cnt - 1, np.nan))
-    long["n"] = long["n"].astype(np.int64)
-    long["se"] = se
-    long["lower"] = long["mean"].to_numpy() - t * se
-    long["upper"] = long["mean"].to_numpy() + t * se
-    long = long.reset_index()
-    if not keys:
-        long = long.drop(columns=long.columns[0])
+    if groups is not None:
+        labels = (
+            groups.to_frame(index=False)
+            if isinstance(groups, pd.MultiIndex)
+            else (pd.DataFrame({group_names[0]: np.asarray(groups)}))
+        )
+        labels = labels.loc[labels.index.repeat(n_vars)].reset_index(drop=True)
+        long = pd.concat([labels, long], axis=1)
     return long
 
 
