@@ -76,7 +76,9 @@ def main() -> None:
     ap.add_argument("--boot", type=int, default=1000)
     ap.add_argument("--boot-missing", type=int, default=50)
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "scoring.json")
+    ap.add_argument(
+        "--out", type=Path, default=Path(__file__).resolve().parent / "results" / "scoring.json"
+    )
     args = ap.parse_args()
 
     rng = np.random.default_rng(20261125)
@@ -104,9 +106,7 @@ def main() -> None:
     )
     results["bootstrap_complete_s"] = t
     t, _ = timed(
-        lambda: bootstrap_composite(
-            missing_values, unit, tree, n_boot=args.boot_missing, seed=1
-        ),
+        lambda: bootstrap_composite(missing_values, unit, tree, n_boot=args.boot_missing, seed=1),
         args.repeats,
     )
     results["bootstrap_missing_per_resample_s"] = t / args.boot_missing
