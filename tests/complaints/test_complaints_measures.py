@@ -268,3 +268,32 @@ def test_repeat_flags_match_brute_force(rows: list[tuple[str, str, int]]) -> Non
                 and rows[i][2] - rows[j][2] < 30
             )
     assert got.tolist() == want
+
+
+def test_response_times_match_pandas_groupby_on_random_data() -> None:
+    # Reference: pandas groupby median/quantile(0.9) (linear interpolation, like numpy).
+    rng = np.random.default_rng(11)
+    n = 5000
+    t0 = pd.Timestamp("2026-01-01")
+    rec = t0 + pd.to_timedelta(rng.integers(0, 86_400 * 30, n), unit="s")
+    fr = rec + pd.to_timedelta(rng.integers(0, 86_400, n), unit="s")
+    res = pd.Series(rec + pd.to_timedelta(rng.integers(0, 86_400 * 9, n), unit="s"))
+    res[rng.random(n) < 0.1] = pd.NaT
+    df = pd.DataFrame(
+        {
+            "unit": rng.choice(["u1", "u2", "u3", "u4"], n),
+            "category": rng.choice(["a", "b"], n),
+            "received_at": rec,
+            "first_response_at": fr,
+            "resolved_at": res,
+        }
+    )
+    got = response_times(df, ["unit", "category"])
+    hours = df.assign(
+        fr=(df["first_response_at"] - df["received_at"]) / pd.Timedelta(hours=1),
+        res=(df["resolved_at"] - df["received_at"]) / pd.Timedelta(hours=1),
+    ).groupby(["unit", "category"])
+    np.testing.assert_allclose(got["first_response_median_h"], hours["fr"].median(), rtol=1e-9)
+    np.testing.assert_allclose(got["first_response_p90_h"], hours["fr"].quantile(0.9), rtol=1e-9)
+    np.testing.assert_allclose(got["resolution_p90_h"], hours["res"].quantile(0.9), rtol=1e-9)
+    np.testing.assert_array_equal(got["resolved"], hours["res"].count())

@@ -59,6 +59,64 @@ def _group(values: pd.DataFrame, keys: list[str]) -> DataFrameGroupBy[Any, Any]:
     )
 
 
+def _codes(values: pd.Series) -> npt.NDArray[np.int64]:
+    """Integer codes of a key column (−1 for missing); integers are used as they are."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy().astype(np.int64)
+    if pd.api.types.is_integer_dtype(values.dtype) and len(values) and values.min() >= 0:
+        return values.to_numpy(dtype=np.int64)
+    return pd.factorize(values)[0].astype(np.int64)
+
+
+def _sort_order(*keys: npt.NDArray[np.int64]) -> npt.NDArray[np.intp]:
+    """Stable order by several non-negative int keys (first key most significant).
+
+    Packs the keys into one int64 when their ranges fit in 63 bits, because one stable
+    argsort of a packed key is several times faster than ``np.lexsort`` on millions of rows.
+    """
+    shifted = [k - k.min() if len(k) else k for k in keys]
+    bits = [int(k.max()).bit_length() if len(k) else 0 for k in shifted]
+    if sum(bits) <= 63:
+        packed = np.zeros(len(keys[0]), dtype=np.int64)
+        for k, b in zip(shifted, bits, strict=True):
+            packed = (packed << np.int64(b)) | k
+        return np.argsort(packed, kind="stable")
+    return np.lexsort(tuple(reversed(shifted)))
+
+
+def _group_quantiles(
+    values: npt.NDArray[np.float64],
+    groups: npt.NDArray[np.int64],
+    n_groups: int,
+    qs: Sequence[float],
+) -> list[npt.NDArray[np.float64]]:
+    """Per-group quantiles (linear interpolation, numpy's default) of ``values``, NaN skipped.
+
+    Values are sorted once within groups (by milliseconds, which is exact for time spans
+    recorded to the millisecond) and each quantile is read off its order statistics.
+    """
+    ok = ~np.isnan(values)
+    v, g = values[ok], groups[ok]
+    ms = np.round(v * 3_600_000).astype(np.int64)  # hours → milliseconds
+    order = _sort_order(g, ms - ms.min() if len(ms) else ms)
+    vs = v[order]
+    counts = np.bincount(g, minlength=n_groups)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    out = []
+    for q in qs:
+        pos = (counts - 1) * q
+        lo = np.floor(pos).astype(np.int64)
+        hi = np.ceil(pos).astype(np.int64)
+        frac = pos - lo
+        has = counts > 0
+        res = np.full(n_groups, np.nan)
+        a = vs[(starts + lo)[has]]
+        b = vs[(starts + hi)[has]]
+        res[has] = a + (b - a) * frac[has]
+        out.append(res)
+    return out
+
+
 def poisson_rate_interval(
     count: npt.ArrayLike, exposure: npt.ArrayLike, level: float = 0.95
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
@@ -149,17 +207,40 @@ def response_times(complaints: pd.DataFrame, by: str | Sequence[str] | None = No
         raise MethodInputError(
             f"complaint at index {row!r} was answered or resolved before it was received"
         )
-    g = _group(v, keys)
-    out = pd.DataFrame(
+    if keys:
+        codes, uniques = _group_codes(complaints, keys)
+    else:
+        codes, uniques = np.zeros(len(v), dtype=np.int64), pd.Index([0])
+    n = len(uniques)
+    fr_med, fr_p90 = _group_quantiles(v["fr"].to_numpy(), codes, n, (0.5, 0.9))
+    res_med, res_p90 = _group_quantiles(v["res"].to_numpy(), codes, n, (0.5, 0.9))
+    resolved = np.bincount(codes[~np.isnan(v["res"].to_numpy())], minlength=n)
+    return pd.DataFrame(
         {
-            "first_response_median_h": g["fr"].median(),
-            "first_response_p90_h": g["fr"].quantile(0.9),
-            "resolution_median_h": g["res"].median(),
-            "resolution_p90_h": g["res"].quantile(0.9),
-            "resolved": g["res"].count(),
-        }
+            "first_response_median_h": fr_med,
+            "first_response_p90_h": fr_p90,
+            "resolution_median_h": res_med,
+            "resolution_p90_h": res_p90,
+            "resolved": resolved,
+        },
+        index=uniques,
     )
-    return out
+
+
+def _group_codes(
+    complaints: pd.DataFrame, keys: list[str]
+) -> tuple[npt.NDArray[np.int64], pd.Index]:
+    """Dense group codes in sorted key order, and the matching index (like ``groupby(sort=True)``)."""
+    idx: pd.Index
+    if len(keys) == 1:
+        codes, uniq = pd.factorize(complaints[keys[0]], sort=True)
+        idx = pd.Index(uniq, name=keys[0])
+    else:
+        codes, uniq_multi = pd.MultiIndex.from_frame(complaints[keys]).factorize(sort=True)
+        idx = pd.MultiIndex.from_tuples(list(uniq_multi), names=keys)
+    if (codes < 0).any():
+        raise MethodInputError(f"group column(s) {keys} have missing values")
+    return codes.astype(np.int64), idx
 
 
 def on_time_rate(
@@ -244,10 +325,11 @@ def flag_repeats(complaints: pd.DataFrame, window_days: float = 30.0) -> npt.NDA
     if window_days <= 0:
         raise MethodInputError(f"window_days must be > 0, got {window_days}")
     n = len(complaints)
-    cust = pd.factorize(complaints["customer_ref"])[0]
-    cat = pd.factorize(complaints["category"])[0]
+    cust = _codes(complaints["customer_ref"])
+    cat = _codes(complaints["category"])
     t = complaints["received_at"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    order = np.lexsort((t, cat, cust))
+    # Sort on whole seconds: the packed key then fits one int64 (see _sort_order).
+    order = _sort_order(cust, cat, t // 1_000_000_000)
     same = np.zeros(n, dtype=bool)
     if n > 1:
         cs, ks, ts = cust[order], cat[order], t[order]

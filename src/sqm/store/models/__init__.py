@@ -1,5 +1,11 @@
 """All tables. Each capability adds its own module here (one import line)."""
 
+from sqm.store.models.complaint import (  # noqa: F401
+    Complaint,
+    ComplaintNote,
+    ComplaintRectification,
+    ComplaintStatusChange,
+)
 from sqm.store.models.indicator import IndicatorNode, IndicatorSystem, Weight, WeightProfile
 from sqm.store.models.network import (  # noqa: F401
     NetworkAlert,

@@ -10,6 +10,7 @@ ROUTER_MODULES: list[str] = [
     "sqm.web.routers.indicators",
     "sqm.web.routers.admin",
     "sqm.web.routers.imports",
+    "sqm.web.routers.complaints",
     "sqm.web.api.org_units",
     "sqm.web.api.indicators",
     "sqm.web.api.weight_profiles",

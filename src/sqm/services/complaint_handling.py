@@ -1,0 +1,333 @@
+"""Complaint use cases: intake (idempotent), status changes, assignment, notes, rectification,
+queue views, and masking of customer references.
+
+Every write goes through audited models (:mod:`sqm.store.models.complaint`), so the audit
+log records who changed what.  Time limits come from :mod:`sqm.domain.sla` and are stored on
+the complaint at intake.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from typing import Literal
+
+from sqlalchemy import ColumnElement, Select, and_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from sqm.domain.complaint_taxonomy import (
+    Channel,
+    ComplaintClass,
+    Status,
+    check_transition,
+    default_class,
+    subcategory,
+)
+from sqm.domain.org import UnitKind
+from sqm.domain.roles import Permission
+from sqm.domain.sla import DEFAULT_POLICIES, BusinessCalendar, SlaStatus, china_calendar, sla_status
+from sqm.services.scope import Principal
+from sqm.store.models import (
+    Complaint,
+    ComplaintNote,
+    ComplaintRectification,
+    ComplaintStatusChange,
+    OrgUnit,
+)
+
+QueueView = Literal["mine", "team", "near_limit", "overdue", "all_open"]
+
+
+class ComplaintError(ValueError):
+    """A complaint operation broke a rule; the message names the field and the rule."""
+
+
+@dataclass(frozen=True)
+class ComplaintInput:
+    """What a capturing system or a staff form sends for one complaint."""
+
+    source_system: str
+    source_id: str
+    channel: str
+    received_at: datetime
+    unit_code: str
+    text: str = ""
+    customer_ref: str | None = None
+    subcategory: str | None = None
+    complaint_class: str | None = None
+    repeat_of_source_id: str | None = None
+
+
+@lru_cache(maxsize=1)
+def default_calendar() -> BusinessCalendar:
+    """The business calendar complaint limits are counted in (China, 2026 holidays)."""
+    return china_calendar()
+
+
+def mask_customer_ref(ref: str | None) -> str:
+    """Mask a customer reference for roles that must not see it (手机号脱敏).
+
+    Keeps the first 3 and last 4 characters of references of 8 or more characters,
+    otherwise the first character only.
+
+    >>> mask_customer_ref("13812345678")
+    '138****5678'
+    >>> mask_customer_ref("C42")
+    'C**'
+    """
+    if not ref:
+        return ""
+    if len(ref) >= 8:
+        return ref[:3] + "*" * (len(ref) - 7) + ref[-4:]
+    return ref[0] + "*" * (len(ref) - 1)
+
+
+def shown_customer_ref(principal: Principal, ref: str | None) -> str:
+    """The customer reference as ``principal`` may see it: in full or masked."""
+    if principal.can(Permission.VIEW_CUSTOMER_IDENTITY):
+        return ref or ""
+    return mask_customer_ref(ref)
+
+
+def _aware(dt: datetime) -> datetime:
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=default_calendar().zone)
+
+
+def as_utc(dt: datetime) -> datetime:
+    """A stored datetime as aware UTC (SQLite returns naive values for aware columns)."""
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+_SAFE = re.compile(r"^[\w.\-:/]{1,128}$")
+
+
+def intake(session: Session, data: ComplaintInput) -> tuple[Complaint, bool]:
+    """Store a complaint once per (source system, source id); return it and whether it is new.
+
+    A repeated delivery of the same complaint returns the stored one unchanged (idempotent).
+    The SLA deadlines are computed from the channel and class policy on the business calendar.
+    """
+    if not _SAFE.match(data.source_system) or not _SAFE.match(data.source_id):
+        raise ComplaintError(
+            "source_system and source_id must be 1–128 letters, digits or . - _ : /"
+        )
+    existing = session.scalar(
+        select(Complaint).where(
+            Complaint.source_system == data.source_system, Complaint.source_id == data.source_id
+        )
+    )
+    if existing is not None:
+        return existing, False
+    try:
+        channel = Channel(data.channel)
+    except ValueError:
+        raise ComplaintError(
+            f"channel {data.channel!r} is unknown; use one of {', '.join(c.value for c in Channel)}"
+        ) from None
+    klass = default_class(channel)
+    if data.complaint_class:
+        try:
+            klass = ComplaintClass(data.complaint_class)
+        except ValueError:
+            raise ComplaintError(f"complaint_class {data.complaint_class!r} is unknown") from None
+    category = None
+    if data.subcategory:
+        try:
+            category = subcategory(data.subcategory).category
+        except KeyError as exc:
+            raise ComplaintError(str(exc.args[0])) from None
+    unit = session.scalar(select(OrgUnit).where(OrgUnit.code == data.unit_code))
+    if unit is None:
+        raise ComplaintError(f"unit_code {data.unit_code!r} is not a known org unit")
+    received = _aware(data.received_at)
+    policy = DEFAULT_POLICIES.policy_for(channel, klass)
+    st = sla_status(policy, default_calendar(), received, now=received)
+    repeat_of_id = None
+    if data.repeat_of_source_id:
+        repeat_of_id = session.scalar(
+            select(Complaint.id).where(
+                Complaint.source_system == data.source_system,
+                Complaint.source_id == data.repeat_of_source_id,
+            )
+        )
+    c = Complaint(
+        source_system=data.source_system,
+        source_id=data.source_id,
+        channel=channel.value,
+        complaint_class=klass.value,
+        customer_ref=data.customer_ref,
+        unit_id=unit.id,
+        category=category,
+        subcategory=data.subcategory,
+        category_confirmed=data.subcategory is not None,
+        text=data.text,
+        received_at=received.astimezone(UTC),
+        first_response_due=st.first_response.deadline.astimezone(UTC),
+        resolution_due=st.resolution.deadline.astimezone(UTC),
+        status=Status.NEW.value,
+        repeat_of_id=repeat_of_id,
+    )
+    try:
+        with session.begin_nested():
+            session.add(c)
+            session.flush()
+    except IntegrityError:
+        # Another request stored the same complaint between our look-up and insert.
+        again = session.scalar(
+            select(Complaint).where(
+                Complaint.source_system == data.source_system, Complaint.source_id == data.source_id
+            )
+        )
+        if again is None:
+            raise
+        return again, False
+    session.add(ComplaintStatusChange(complaint_id=c.id, from_status=None, to_status=c.status))
+    return c, True
+
+
+def change_status(
+    session: Session,
+    complaint: Complaint,
+    new: str,
+    actor_id: int | None,
+    note: str | None = None,
+    now: datetime | None = None,
+    resolution: str | None = None,
+    satisfaction: int | None = None,
+) -> None:
+    """Move a complaint along its life-cycle (checked against the allowed transitions).
+
+    Sets first_response_at on the first step out of ``new``, resolved_at on ``resolved``,
+    closed_at on ``closed``; a reopened complaint loses its resolved time.
+    """
+    try:
+        target = Status(new)
+    except ValueError:
+        raise ComplaintError(f"status {new!r} is unknown") from None
+    current = Status(complaint.status)
+    check_transition(current, target)
+    at = (now or datetime.now(UTC)).astimezone(UTC)
+    if complaint.first_response_at is None and target is not Status.CANCELLED:
+        complaint.first_response_at = at
+    if target is Status.RESOLVED:
+        complaint.resolved_at = at
+        if resolution:
+            complaint.resolution = resolution
+    if target is Status.CLOSED:
+        complaint.closed_at = at
+        if satisfaction is not None:
+            if not 1 <= satisfaction <= 5:
+                raise ComplaintError(f"satisfaction must be 1–5, got {satisfaction}")
+            complaint.satisfaction = satisfaction
+    if target is Status.REOPENED:
+        complaint.resolved_at = None
+        complaint.closed_at = None
+        complaint.contacts = (complaint.contacts or 1) + 1
+    complaint.status = target.value
+    session.add(
+        ComplaintStatusChange(
+            complaint_id=complaint.id,
+            from_status=current.value,
+            to_status=target.value,
+            actor_id=actor_id,
+            at=at,
+            note=note,
+        )
+    )
+
+
+def assign(session: Session, complaint: Complaint, handler_id: int | None) -> None:
+    """Give the complaint to a handler (None = back to the team queue); audited."""
+    complaint.handler_id = handler_id
+
+
+def add_note(
+    session: Session, complaint: Complaint, author_id: int | None, body: str
+) -> ComplaintNote:
+    """Add a working note; empty notes are refused."""
+    if not body.strip():
+        raise ComplaintError("note body is empty")
+    n = ComplaintNote(complaint_id=complaint.id, author_id=author_id, body=body.strip())
+    session.add(n)
+    return n
+
+
+def confirm_category(session: Session, complaint: Complaint, code: str) -> None:
+    """A person confirms or corrects the category (the correction trains the next model)."""
+    try:
+        sub = subcategory(code)
+    except KeyError as exc:
+        raise ComplaintError(str(exc.args[0])) from None
+    complaint.subcategory = sub.code
+    complaint.category = sub.category
+    complaint.category_confirmed = True
+
+
+def open_rectification(
+    session: Session, complaint: Complaint, description: str, due_on: date, actor_id: int | None
+) -> ComplaintRectification:
+    """Open a rectification task (整改) for the store the complaint is about."""
+    if complaint.unit.kind != UnitKind.STORE:
+        raise ComplaintError(f"unit {complaint.unit.code} is a {complaint.unit.kind}, not a store")
+    if not description.strip():
+        raise ComplaintError("description is empty")
+    r = ComplaintRectification(
+        complaint_id=complaint.id,
+        unit_id=complaint.unit_id,
+        description=description.strip(),
+        due_on=due_on,
+        opened_by_id=actor_id,
+    )
+    session.add(r)
+    return r
+
+
+def sla_of(complaint: Complaint, now: datetime | None = None) -> SlaStatus:
+    """The live SLA state of a complaint (warning, breach, escalation) at ``now``."""
+    channel = Channel(complaint.channel)
+    policy = DEFAULT_POLICIES.policy_for(channel, ComplaintClass(complaint.complaint_class))
+    received = as_utc(complaint.received_at)
+    at = (now or datetime.now(UTC)).astimezone(UTC)
+    fr = as_utc(complaint.first_response_at) if complaint.first_response_at else None
+    res = as_utc(complaint.resolved_at) if complaint.resolved_at else None
+    return sla_status(policy, default_calendar(), received, max(at, received), fr, res)
+
+
+OPEN = [s.value for s in Status if s.is_open]
+
+
+def queue_query(
+    principal: Principal, view: QueueView, now: datetime | None = None
+) -> Select[Complaint]:
+    """Complaints of a queue view inside the principal's scope, most urgent first.
+
+    mine: open and assigned to me; team: open in my scope; near_limit: open, resolution due
+    within the next 8 hours; overdue: open and past the resolution deadline.
+    """
+    at = (now or datetime.now(UTC)).astimezone(UTC)
+    cond: list[ColumnElement[bool]] = [Complaint.status.in_(OPEN), principal.unit_filter()]
+    if view == "mine":
+        cond.append(Complaint.handler_id == principal.user_id)
+    elif view == "near_limit":
+        cond += [Complaint.resolution_due >= at, Complaint.resolution_due < at + timedelta(hours=8)]
+    elif view == "overdue":
+        cond.append(Complaint.resolution_due < at)
+    return (
+        select(Complaint)
+        .join(OrgUnit, Complaint.unit_id == OrgUnit.id)
+        .where(and_(*cond))
+        .order_by(Complaint.resolution_due, Complaint.id)
+    )
+
+
+def complaint_in_scope(
+    session: Session, principal: Principal, complaint_id: int
+) -> Complaint | None:
+    """The complaint if it exists and its unit is inside the principal's scope, else None."""
+    c = session.get(Complaint, complaint_id)
+    if c is None or not principal.sees(c.unit):
+        return None
+    return c

@@ -1,0 +1,186 @@
+"""Complaint intake API, queues, pages: idempotency, scope, masking per role, audit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from sqm.domain.org import UnitKind
+from sqm.store.models import AuditEntry, Complaint, ComplaintRectification, OrgUnit, RoleGrant, User
+
+PHONE = "13812345678"
+
+
+def _stores(engine: Engine) -> tuple[str, str]:
+    """The store manager's own store and a store outside the manager's scope."""
+    with Session(engine) as s:
+        uid = s.scalar(select(User.id).where(User.username == "store.manager"))
+        own = s.scalar(
+            select(OrgUnit)
+            .join(RoleGrant, RoleGrant.scope_unit_id == OrgUnit.id)
+            .where(RoleGrant.user_id == uid)
+        )
+        assert own is not None
+        other = s.scalar(
+            select(OrgUnit.code)
+            .where(OrgUnit.kind == UnitKind.STORE, OrgUnit.id != own.id)
+            .order_by(OrgUnit.id)
+        )
+        assert other is not None
+        return own.code, other
+
+
+def _body(unit: str, sid: str = "H-1", **kw: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "source_system": "hotline",
+        "source_id": sid,
+        "channel": "hotline",
+        "received_at": datetime.now(UTC).isoformat(),
+        "unit_code": unit,
+        "text": "营业员态度恶劣",
+        "customer_ref": PHONE,
+        "subcategory": "service.rude_staff",
+    }
+    body.update(kw)
+    return body
+
+
+def test_intake_is_idempotent_by_source_id(
+    client_as: Callable[[str], TestClient], demo_engine: Engine
+) -> None:
+    own, _ = _stores(demo_engine)
+    c = client_as("handler")
+    r1 = c.post("/api/v1/complaints", json=_body(own))
+    assert r1.status_code == 201, r1.text
+    r2 = c.post("/api/v1/complaints", json=_body(own, text="changed text is ignored"))
+    assert r2.status_code == 200
+    assert r2.json()["id"] == r1.json()["id"] and r2.json()["text"] == "营业员态度恶劣"
+    with Session(demo_engine) as s:
+        assert s.scalar(select(func.count()).select_from(Complaint)) == 1
+    body = r1.json()
+    assert body["customer_ref"] == PHONE  # handlers may see the customer
+    assert body["category"] == "service"
+    # ordinary hotline policy: first response within 8 business hours, after receipt
+    assert body["first_response_due"] > body["received_at"]
+
+
+def test_bad_input_names_the_field(
+    client_as: Callable[[str], TestClient], demo_engine: Engine
+) -> None:
+    own, _ = _stores(demo_engine)
+    c = client_as("handler")
+    r = c.post("/api/v1/complaints", json=_body(own, subcategory="network.nonsense"))
+    assert r.status_code in (400, 422) and "network.nonsense" in r.text
+    r = c.post("/api/v1/complaints", json=_body("NO-SUCH-UNIT"))
+    assert r.status_code in (400, 422) and "unit_code" in r.text
+
+
+def test_masking_and_scope_per_role(
+    client_as: Callable[[str], TestClient], demo_engine: Engine
+) -> None:
+    own, other = _stores(demo_engine)
+    h = client_as("handler")
+    mine = h.post("/api/v1/complaints", json=_body(own, "A")).json()
+    theirs = h.post("/api/v1/complaints", json=_body(other, "B")).json()
+    masked = "138****5678"
+    for role in ("analyst", "store.manager", "area.gz"):
+        c = client_as(role)
+        listing = c.get("/api/v1/complaints?view=team").json()
+        for item in listing["items"]:
+            assert item["customer_ref"] == masked, role
+        page = c.get(f"/complaints/{mine['id']}")
+        if page.status_code == 200:
+            assert PHONE not in page.text and masked in page.text, role
+        assert PHONE not in c.get("/complaints?view=team").text
+    sm = client_as("store.manager")
+    ids = {i["id"] for i in sm.get("/api/v1/complaints?view=team").json()["items"]}
+    assert ids == {mine["id"]}
+    assert sm.get(f"/api/v1/complaints/{theirs['id']}").status_code == 404
+    assert sm.get(f"/complaints/{theirs['id']}").status_code == 404
+    # a store manager reads but does not handle
+    assert sm.post(f"/api/v1/complaints/{mine['id']}/notes", json={"body": "x"}).status_code == 403
+    assert h.get(f"/complaints/{mine['id']}").text.count(PHONE) >= 1
+
+
+def test_status_assignment_notes_are_audited(
+    client_as: Callable[[str], TestClient], demo_engine: Engine
+) -> None:
+    own, _ = _stores(demo_engine)
+    h = client_as("handler")
+    cid = h.post("/api/v1/complaints", json=_body(own)).json()["id"]
+    assert (
+        h.post(f"/api/v1/complaints/{cid}/assign", json={"username": "handler"}).json()["handler"]
+        == "handler"
+    )
+    assert [i["id"] for i in h.get("/api/v1/complaints?view=mine").json()["items"]] == [cid]
+    r = h.post(f"/api/v1/complaints/{cid}/status", json={"status": "closed"})
+    assert r.status_code in (400, 422) and "allowed" in r.text
+    r = h.post(
+        f"/api/v1/complaints/{cid}/status", json={"status": "acknowledged", "note": "called back"}
+    )
+    assert r.json()["first_response_at"] is not None
+    r = h.post(
+        f"/api/v1/complaints/{cid}/status", json={"status": "resolved", "resolution": "apologised"}
+    )
+    assert r.json()["status"] == "resolved" and r.json()["resolved_at"] is not None
+    assert (
+        h.post(f"/api/v1/complaints/{cid}/notes", json={"body": "店长已约谈当事员工"}).status_code
+        == 201
+    )
+    r = h.post(
+        f"/complaints/{cid}/action",
+        data={"kind": "rectify", "body": "服务规范培训", "due_on": "2026-12-15"},
+    )
+    assert r.status_code == 303
+    with Session(demo_engine) as s:
+        entries = s.scalars(select(AuditEntry).where(AuditEntry.entity.like("complaint%"))).all()
+        assert {e.username for e in entries} == {"handler"}
+        assert {e.entity for e in entries} >= {
+            "complaint",
+            "complaint_note",
+            "complaint_status_change",
+            "complaint_rectification",
+        }
+        assert s.scalar(select(func.count()).select_from(ComplaintRectification)) == 1
+
+
+def test_queue_views_overdue_and_near_limit(
+    client_as: Callable[[str], TestClient], demo_engine: Engine
+) -> None:
+    own, _ = _stores(demo_engine)
+    h = client_as("handler")
+    old = (datetime.now(UTC) - timedelta(days=30)).isoformat()
+    late = h.post("/api/v1/complaints", json=_body(own, "OLD", received_at=old)).json()["id"]
+    fresh = h.post("/api/v1/complaints", json=_body(own, "NEW")).json()["id"]
+    overdue = {i["id"] for i in h.get("/api/v1/complaints?view=overdue").json()["items"]}
+    assert late in overdue and fresh not in overdue
+    page = h.get("/complaints?view=overdue")
+    assert page.status_code == 200 and f"/complaints/{late}" in page.text
+
+
+def test_pages_form_and_dashboard(
+    client_as: Callable[[str], TestClient], demo_engine: Engine
+) -> None:
+    own, _ = _stores(demo_engine)
+    h = client_as("handler")
+    assert h.get("/complaints/new").status_code == 200
+    r = h.post(
+        "/complaints/new",
+        data={
+            "channel": "store_counter",
+            "unit_code": own,
+            "text": "排队太久",
+            "subcategory": "service.long_wait",
+        },
+    )
+    assert r.status_code == 303
+    assert h.get(r.headers["location"]).status_code == 200
+    bad = h.post("/complaints/new", data={"channel": "fax", "unit_code": own})
+    assert bad.status_code == 422 and "fax" in bad.text
+    a = client_as("analyst")
+    d = a.get("/complaints/dashboard")
+    assert d.status_code == 200 and "data-chart" in d.text
