@@ -90,7 +90,20 @@ def compile_kpi(kpi: KpiDefinition) -> CompiledKpi:
     )
 
 
-def _check(kpis: Sequence[KpiDefinition], available: Sequence[str]) -> None:
+def _needed(k: KpiDefinition, ranking: bool) -> list[str]:
+    exprs = [k.numerator, k.denominator, k.samples]
+    if ranking:
+        exprs += [k.failures, k.traffic]
+    out: list[str] = []
+    for e in exprs:
+        if e is not None:
+            out.extend(c for c in e.columns if c not in out)
+    return out
+
+
+def _check(
+    kpis: Sequence[KpiDefinition], available: Sequence[str], *, ranking: bool = False
+) -> None:
     if not kpis:
         raise KpiQueryError("kpis: ask for at least one KPI")
     sources = {k.source for k in kpis}
@@ -101,7 +114,7 @@ def _check(kpis: Sequence[KpiDefinition], available: Sequence[str]) -> None:
         )
     have = set(available)
     for k in kpis:
-        missing = [c for c in k.columns if c not in have]
+        missing = [c for c in _needed(k, ranking) if c not in have]
         if k.services and "service" not in have:
             missing.append("service")
         if missing:
@@ -301,7 +314,7 @@ def worst_cells_sql(
         raise KpiQueryError(f"rank_by must be 'failures' or 'impact', found {rank_by!r}")
     if limit < 1:
         raise KpiQueryError(f"limit must be at least 1, found {limit}")
-    _check([kpi], measurement_columns)
+    _check([kpi], measurement_columns, ranking=True)
     k = compile_kpi(kpi)
     src = source_sql(
         level,
