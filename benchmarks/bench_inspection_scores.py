@@ -37,7 +37,9 @@ def make_data(seed: int = 1) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     quality = rng.beta(6, 2, N_STORES)[store]
     ans = (rng.random((n, lay.n_items)) < quality[:, None]).astype(float)
     scale = lay.scale_max > 1
-    ans[:, scale] = np.round(quality[:, None] * lay.scale_max[scale] * rng.uniform(0.6, 1.1, (n, int(scale.sum()))))
+    ans[:, scale] = np.round(
+        quality[:, None] * lay.scale_max[scale] * rng.uniform(0.6, 1.1, (n, int(scale.sum())))
+    )
     ans = np.clip(ans, 0, lay.scale_max)
     na = lay.na_allowed & (rng.random((n, lay.n_items)) < 0.2)
     ans[na] = np.nan
@@ -46,7 +48,11 @@ def make_data(seed: int = 1) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     )
     weights = profiles[tier[store]]
     frame = pd.DataFrame(
-        {"store": store, "period": [f"2026-{p + 1:02d}" for p in period], "tier": np.array(TIERS)[tier[store]]}
+        {
+            "store": store,
+            "period": [f"2026-{p + 1:02d}" for p in period],
+            "tier": np.array(TIERS)[tier[store]],
+        }
     )
     return frame, ans, weights
 
@@ -67,7 +73,9 @@ def main() -> None:
     frame, ans, weights = make_data()
     print(f"{len(frame)} visits, {N_STORES} stores × {N_PERIODS} periods, B = {N_BOOT}")
     times = [run_once(frame, ans, weights) for _ in range(5)]
-    print(f"median {statistics.median(times):.3f} s  (runs: {', '.join(f'{t:.3f}' for t in times)})")
+    print(
+        f"median {statistics.median(times):.3f} s  (runs: {', '.join(f'{t:.3f}' for t in times)})"
+    )
 
 
 if __name__ == "__main__":

@@ -635,7 +635,8 @@ def inspector_leniency(
     df.columns = pd.Index(["store", "inspector", "total"])
     by_si = df.groupby(["store", "inspector"], sort=False)["total"].agg(["sum", "count"])
     by_s = df.groupby("store")["total"].agg(["sum", "count"])
-    j = df.join(by_si, on=["store", "inspector"]).join(by_s, on="store", rsuffix="_store")
+    by_s.columns = pd.Index(["sum_store", "count_store"])
+    j = df.join(by_si, on=["store", "inspector"]).join(by_s, on="store")
     other_n = j["count_store"] - j["count"]
     keep = other_n > 0
     other_mean = (j["sum_store"] - j["sum"])[keep] / other_n[keep]
