@@ -203,6 +203,12 @@ def test_group_ahp_aij_and_aip() -> None:
     np.testing.assert_allclose(weighted.weights, gm / gm.sum())
     with pytest.raises(MethodInputError):
         group_ahp([e1, [[1, 2], [0.5, 1]]])
+    # Labelled matrices in different orders are aligned by label.
+    names = ["a", "b", "c"]
+    f1 = pd.DataFrame(e1, index=names, columns=names)
+    f2 = pd.DataFrame(e2, index=names, columns=names).loc[["c", "a", "b"], ["c", "a", "b"]]
+    labelled = group_ahp([f1, f2])
+    np.testing.assert_allclose(labelled.weights.loc[names], aij.weights)
 
 
 # --------------------------------------------------------------------------- objective weights

@@ -294,8 +294,21 @@ def group_ahp(
     if len(matrices) < 1:
         raise MethodInputError("matrices must hold at least one expert's matrix")
     lam_k = _expert_weights(expert_weights, len(matrices))
-    individual = tuple(ahp(m, method=method, ri_table=ri_table) for m in matrices)
     labels = _labels_of(matrices[0])
+    if labels is not None:
+        # Experts may list the criteria in different orders: align them by label.
+        aligned = []
+        for i, m in enumerate(matrices):
+            if not isinstance(m, pd.DataFrame) or set(map(str, m.columns)) != set(labels):
+                raise MethodInputError(
+                    f"matrices[{i}] must be labelled by the same criteria as matrices[0]"
+                )
+            m = m.set_axis(list(map(str, m.index)), axis=0).set_axis(
+                list(map(str, m.columns)), axis=1
+            )
+            aligned.append(m.loc[labels, labels])
+        matrices = aligned
+    individual = tuple(ahp(m, method=method, ri_table=ri_table) for m in matrices)
     arrays = [as_matrix(m, f"matrices[{i}]") for i, m in enumerate(matrices)]
     if len({a.shape for a in arrays}) != 1:
         raise MethodInputError("matrices must all have the same size")
