@@ -90,7 +90,7 @@ def export_org_units(
     if scope_paths is not None:
         stmt = stmt.where(or_(false(), *(OrgUnit.path.startswith(p) for p in scope_paths)))
     units = list(session.scalars(stmt))
-    codes = dict(session.execute(select(OrgUnit.id, OrgUnit.code)).tuples().all())
+    codes = {int(i): str(c) for i, c in session.execute(select(OrgUnit.id, OrgUnit.code))}
     records = org_unit_records(units, lang, codes)
     return write_table(org.COLUMNS, records, fmt=fmt, lang=lang, sheet="org")
 
