@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import time
@@ -40,9 +41,16 @@ def make_data(n: int, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame, pd.Ser
     store_quality = rng.normal(0, 0.6, N_STORES)[store]
     person = rng.normal(0, 0.8, n)
     item_level = rng.uniform(4.5, 6.0, 22)
-    e = np.clip(np.rint(item_level + 0.5 + 0.6 * person[:, None] + rng.normal(0, 0.9, (n, 22))), 1, 7)
+    e = np.clip(
+        np.rint(item_level + 0.5 + 0.6 * person[:, None] + rng.normal(0, 0.9, (n, 22))), 1, 7
+    )
     p = np.clip(
-        np.rint(item_level + store_quality[:, None] + 0.8 * person[:, None] + rng.normal(0, 1.0, (n, 22))),
+        np.rint(
+            item_level
+            + store_quality[:, None]
+            + 0.8 * person[:, None]
+            + rng.normal(0, 1.0, (n, 22))
+        ),
         1,
         7,
     )
@@ -57,6 +65,7 @@ def make_data(n: int, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame, pd.Ser
 
 def analyse(p: pd.DataFrame, e: pd.DataFrame, store: pd.Series) -> dict[str, float]:
     t = {}
+    c0 = time.process_time()
     t0 = time.perf_counter()
     dims = {d: [f"q{i}" for i in idx] for d, idx in DIMENSIONS.items()}
     gaps = item_gaps(p, e)
@@ -73,6 +82,9 @@ def analyse(p: pd.DataFrame, e: pd.DataFrame, store: pd.Series) -> dict[str, flo
     ipa = ipa_quadrants(e.mean(), p.mean())
     t["ipa"] = time.perf_counter() - t3
     t["total"] = time.perf_counter() - t0
+    # CPU seconds of this process: less sensitive than wall time to other jobs on a
+    # shared machine (but counts every BLAS thread).
+    t["total_cpu"] = time.process_time() - c0
     assert len(per_store) == N_STORES * 27 and len(overall) == 27 and len(ipa) == 22
     assert all(0 < a < 1 for a in alphas.values())
     return t
@@ -84,12 +96,14 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args()
     p, e, store = make_data(args.respondents)
+    load0 = os.getloadavg()
     runs = [analyse(p, e, store) for _ in range(args.runs)]
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     print(f"respondents={args.respondents:,} items=44 stores={N_STORES} runs={args.runs}")
     for k, v in med.items():
         print(f"  median {k:<10} {v:7.3f} s")
     print(f"  all totals: {[round(r['total'], 3) for r in runs]}  (target < 5 s)")
+    print(f"  load average before/after: {load0} / {os.getloadavg()}")
     out = Path(__file__).resolve().parent / "results" / "survey_analysis.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
@@ -102,6 +116,7 @@ def main() -> None:
                 "runs": args.runs,
                 "median_seconds": med,
                 "total_seconds_per_run": [r["total"] for r in runs],
+                "load_average_before_after": [load0, os.getloadavg()],
                 "target_seconds": 5.0,
                 "machine": f"{platform.machine()} {platform.python_version()}",
                 "numpy": np.__version__,

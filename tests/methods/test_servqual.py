@@ -137,6 +137,16 @@ def test_summarise_by_column_equals_by_array(seed: int) -> None:
     pd.testing.assert_frame_equal(a, b)
 
 
+def test_summarise_drops_rows_without_a_group_label() -> None:
+    df = pd.DataFrame({"v": [1.0, 2.0, 3.0, 10.0], "store": ["a", "a", None, "b"]})
+    out = summarise(df, by="store")
+    assert out["store"].tolist() == ["a", "b"]
+    assert out["n"].tolist() == [2, 1]
+    assert out["mean"].tolist() == [1.5, 10.0]
+    two = summarise(df, by=["store", np.array(["x", "y", "x", "x"])])
+    assert len(two) == 3 and list(two.columns[:2]) == ["store", "group1"]
+
+
 def test_gap_input_errors() -> None:
     with pytest.raises(MethodInputError, match="same item columns"):
         item_gaps(P, E.rename(columns={"t1": "T1"}))

@@ -164,7 +164,14 @@ def summarise(
         name = by.name if isinstance(by, pd.Series) and by.name is not None else "group"
         keys, group_names = [pd.Series(arr, index=data.index, name=str(name))], [str(name)]
     else:
-        keys, group_names = list(by), [str(b) for b in by]
+        keys = list(by)
+        group_names = [
+            k if isinstance(k, str) else str(getattr(k, "name", None) or f"group{i}")
+            for i, k in enumerate(keys)
+        ]
+        for k in keys:
+            if not isinstance(k, str) and len(k) != data.shape[0]:
+                raise MethodInputError(f"by has {len(k)} labels for {data.shape[0]} rows")
     for k in keys:
         if isinstance(k, str) and k not in data.columns:
             raise MethodInputError(f"by names {k!r}, which is not a column of data")
@@ -178,19 +185,20 @@ def summarise(
     if keys:
         key_frame = pd.DataFrame(
             {
-                name: (data[k] if isinstance(k, str) else k).to_numpy()
+                name: (data[k] if isinstance(k, str) else pd.Series(k)).to_numpy()
                 for name, k in zip(group_names, keys, strict=True)
             }
         )
         # One factorisation of the group labels; rows with a missing label drop out.
         grouper = key_frame.groupby(group_names, sort=True, observed=True, dropna=True)
-        codes = grouper.ngroup().to_numpy()
+        codes_f = grouper.ngroup().to_numpy(dtype=float, na_value=np.nan)
         groups = grouper.size().index
-        keep: np.ndarray | None = codes >= 0
+        keep: np.ndarray | None = ~np.isnan(codes_f)
         if keep is not None and keep.all():
             keep = None
+            codes = codes_f.astype(np.int64)
         else:
-            codes = codes[keep]
+            codes = codes_f[keep].astype(np.int64)
         n_groups = len(groups)
     else:
         codes = np.zeros(n_rows, dtype=np.int64)
