@@ -17,6 +17,15 @@ from sqm.store.models.network import (  # noqa: F401
 )
 from sqm.store.models.org import OrgUnit
 from sqm.store.models.period import Period
+from sqm.store.models.survey import (  # noqa: F401
+    SurveyAmendment,
+    SurveyColumnMapping,
+    SurveyInstrument,
+    SurveyQuota,
+    SurveyResponse,
+    SurveyToken,
+    SurveyWave,
+)
 from sqm.store.models.user import ApiToken, AuditEntry, RoleGrant, User
 
 __all__ = [

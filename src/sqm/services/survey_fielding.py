@@ -1,0 +1,629 @@
+"""Fielding surveys: storing instrument versions, planning waves, issuing links, taking
+submissions all-or-nothing, audited amendments, and reading answers back for analysis.
+
+A submission runs in one transaction whose first statement is a write: the quota cell's
+counter is raised by a conditional UPDATE (``achieved < target``), a single-use token is
+marked used by ``… WHERE used_at IS NULL``, and the response row is inserted. Either all
+three happen or none, and two concurrent submissions can never take the same last place
+in a cell or use the same token twice (SQLite serialises writers; PostgreSQL locks the row).
+Look-ups (wave, store, instrument) happen before, outside the write transaction, so a
+SQLite writer never has to upgrade a read snapshot.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from sqm.domain.instrument import (
+    FieldError,
+    Instrument,
+    coerce_answers,
+    revise,
+    validate_answers,
+)
+from sqm.domain.instrument_templates import SEGMENT_CODES
+from sqm.domain.wave import ANY_SEGMENT, FullPolicy, LinkMode, QuotaCell, Wave, WaveStatus
+from sqm.methods._validation import MethodInputError
+from sqm.services.survey_links import (
+    GuardDecision,
+    LinkError,
+    LinkSigner,
+    SubmissionGuard,
+    answers_fingerprint,
+    token_id,
+)
+from sqm.services.survey_quota import plan_quotas
+from sqm.store.base import utcnow
+from sqm.store.models import (
+    OrgUnit,
+    Period,
+    SurveyAmendment,
+    SurveyInstrument,
+    SurveyQuota,
+    SurveyResponse,
+    SurveyToken,
+    SurveyWave,
+)
+
+# ---------------------------------------------------------------- instruments
+
+_INSTRUMENT_CACHE: dict[tuple[int, str], Instrument] = {}
+
+
+def instrument_of(row: SurveyInstrument) -> Instrument:
+    """The domain instrument stored in ``row`` (cached by id and content hash)."""
+    key = (row.id, row.content_hash)
+    inst = _INSTRUMENT_CACHE.get(key)
+    if inst is None:
+        inst = Instrument.from_dict(row.definition)
+        _INSTRUMENT_CACHE[key] = inst
+    return inst
+
+
+def store_instrument(session: Session, inst: Instrument) -> SurveyInstrument:
+    """Store an instrument, applying the versioning rule of :func:`revise`.
+
+    Same content as the latest version → that row; changed content and no answers on the
+    latest version → the latest row is updated in place; changed content after answers →
+    a new row with the next version number.
+    """
+    latest = session.scalar(
+        select(SurveyInstrument)
+        .where(SurveyInstrument.code == inst.code)
+        .order_by(SurveyInstrument.version.desc())
+        .limit(1)
+    )
+    if latest is None:
+        row = _instrument_row(inst)
+        session.add(row)
+        session.flush()
+        return row
+    current = instrument_of(latest)
+    has_answers = bool(
+        session.scalar(
+            select(func.count(SurveyResponse.id)).where(SurveyResponse.instrument_id == latest.id)
+        )
+    )
+    kept = revise(current, inst, has_answers=has_answers)
+    if kept is current:
+        return latest
+    if kept.version == latest.version:
+        latest.definition = kept.to_dict()
+        latest.content_hash = kept.content_hash
+        latest.name_zh, latest.name_en = kept.name.zh, kept.name.en
+        session.flush()
+        return latest
+    row = _instrument_row(kept)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _instrument_row(inst: Instrument) -> SurveyInstrument:
+    return SurveyInstrument(
+        code=inst.code,
+        version=inst.version,
+        kind=inst.kind,
+        audience=inst.audience,
+        name_zh=inst.name.zh,
+        name_en=inst.name.en,
+        content_hash=inst.content_hash,
+        definition=inst.to_dict(),
+    )
+
+
+# ---------------------------------------------------------------- waves
+
+
+def create_wave(
+    session: Session,
+    *,
+    code: str,
+    period: Period,
+    instrument: SurveyInstrument,
+    stores: Sequence[OrgUnit],
+    total: int,
+    minimum: int = 5,
+    segment_shares: Mapping[str, float] | None = None,
+    full_policy: FullPolicy = FullPolicy.OVER_QUOTA,
+    link_mode: LinkMode = LinkMode.OPEN,
+    status: WaveStatus = WaveStatus.OPEN,
+    name: str = "",
+) -> SurveyWave:
+    """Create a wave with quotas: ``total`` answers over ``stores`` in proportion to their
+    traffic, at least ``minimum`` each, split by segment when ``segment_shares`` is given."""
+    if not stores:
+        raise MethodInputError("stores must list at least one store")
+    traffic = {s.code: float(s.traffic or 0) for s in stores}
+    cells = plan_quotas(traffic, total, minimum=minimum, segment_shares=segment_shares)
+    wave = SurveyWave(
+        code=code,
+        name=name or code,
+        period_id=period.id,
+        instrument_id=instrument.id,
+        full_policy=full_policy.value,
+        link_mode=link_mode.value,
+        status=status.value,
+        interlocked=segment_shares is not None,
+    )
+    session.add(wave)
+    session.flush()
+    by_code = {s.code: s.id for s in stores}
+    session.execute(
+        insert(SurveyQuota),
+        [
+            {
+                "wave_id": wave.id,
+                "unit_id": by_code[c.unit],
+                "segment": c.segment,
+                "target": c.target,
+                "achieved": 0,
+                "over_quota": 0,
+            }
+            for c in cells
+        ],
+    )
+    return wave
+
+
+def wave_of(session: Session, wave: SurveyWave) -> Wave:
+    """The domain wave (with its quota cells keyed by store code) of a stored wave."""
+    rows = session.execute(
+        select(OrgUnit.code, SurveyQuota.segment, SurveyQuota.target)
+        .join(OrgUnit, OrgUnit.id == SurveyQuota.unit_id)
+        .where(SurveyQuota.wave_id == wave.id)
+        .order_by(SurveyQuota.id)
+    ).all()
+    return Wave(
+        code=wave.code,
+        period=wave.period.code,
+        instrument_code=wave.instrument.code,
+        instrument_version=wave.instrument.version,
+        quotas=tuple(QuotaCell(u, s, t) for u, s, t in rows),
+        full_policy=FullPolicy(wave.full_policy),
+        link_mode=LinkMode(wave.link_mode),
+        status=WaveStatus(wave.status),
+        interlocked=wave.interlocked,
+        name=wave.name,
+    )
+
+
+def issue_tokens(
+    session: Session, signer: LinkSigner, wave: SurveyWave, unit: OrgUnit, count: int
+) -> list[str]:
+    """``count`` single-use tokens for one store; only their hashes are stored."""
+    tokens = signer.issue(wave.code, unit.code, count)
+    if tokens:
+        session.execute(
+            insert(SurveyToken),
+            [{"wave_id": wave.id, "unit_id": unit.id, "token_sha256": token_id(t)} for t in tokens],
+        )
+    return tokens
+
+
+def quota_rows(
+    session: Session, wave: SurveyWave, unit_ids: Sequence[int] | None = None
+) -> pd.DataFrame:
+    """Quota progress straight from the counters: one row per cell with store code and
+    names, target, achieved, over-quota and fill in percent."""
+    q = (
+        select(
+            OrgUnit.id.label("unit_id"),
+            OrgUnit.code.label("unit"),
+            OrgUnit.name_zh,
+            OrgUnit.name_en,
+            SurveyQuota.segment,
+            SurveyQuota.target,
+            SurveyQuota.achieved,
+            SurveyQuota.over_quota,
+        )
+        .join(OrgUnit, OrgUnit.id == SurveyQuota.unit_id)
+        .where(SurveyQuota.wave_id == wave.id)
+        .order_by(OrgUnit.code, SurveyQuota.segment)
+    )
+    if unit_ids is not None:
+        q = q.where(SurveyQuota.unit_id.in_(list(unit_ids)))
+    frame = pd.DataFrame(session.execute(q).mappings().all())
+    if frame.empty:
+        return frame
+    frame["fill_pct"] = (
+        100.0 * frame[["achieved", "target"]].min(axis=1) / frame["target"].clip(lower=1)
+    )
+    return frame
+
+
+# ---------------------------------------------------------------- submissions
+
+
+class Outcome(StrEnum):
+    """What happened to a submission."""
+
+    ACCEPTED = "accepted"
+    ACCEPTED_OVER_QUOTA = "accepted_over_quota"
+    SCREENED_OUT = "screened_out"
+    CELL_CLOSED = "cell_closed"
+    WAVE_CLOSED = "wave_closed"
+    TOKEN_USED = "token_used"
+    BAD_LINK = "bad_link"
+    INVALID = "invalid"
+    DUPLICATE = "duplicate"
+    RATE_LIMITED = "rate_limited"
+
+    @property
+    def stored(self) -> bool:
+        """Whether the answers were stored."""
+        return self in (Outcome.ACCEPTED, Outcome.ACCEPTED_OVER_QUOTA)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The result of :func:`submit`."""
+
+    outcome: Outcome
+    response_id: int | None = None
+    errors: list[FieldError] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LinkTarget:
+    """What a verified link leads to (looked up once per request)."""
+
+    wave_id: int
+    wave_code: str
+    status: str
+    full_policy: str
+    interlocked: bool
+    unit_id: int
+    unit_code: str
+    unit_name_zh: str
+    unit_name_en: str
+    instrument_id: int
+    instrument: Instrument
+    single_use: bool
+    token_sha256: str | None
+
+
+def resolve_link(session: Session, signer: LinkSigner, token: str) -> LinkTarget:
+    """Verify a link and look up its wave, store and instrument; raises :class:`LinkError`
+    for a forged link or one naming an unknown wave or a store outside the wave."""
+    claims = signer.verify(token)
+    wave = session.scalar(select(SurveyWave).where(SurveyWave.code == claims.wave))
+    unit = session.scalar(select(OrgUnit).where(OrgUnit.code == claims.unit))
+    if wave is None or unit is None:
+        raise LinkError("the survey link names an unknown wave or store")
+    in_wave = session.scalar(
+        select(func.count(SurveyQuota.id)).where(
+            SurveyQuota.wave_id == wave.id, SurveyQuota.unit_id == unit.id
+        )
+    )
+    if not in_wave:
+        raise LinkError("the store is not part of this wave")
+    if claims.single_use and wave.link_mode != LinkMode.TOKEN.value:
+        raise LinkError("this wave does not use single-use links")
+    return LinkTarget(
+        wave_id=wave.id,
+        wave_code=wave.code,
+        status=wave.status,
+        full_policy=wave.full_policy,
+        interlocked=wave.interlocked,
+        unit_id=unit.id,
+        unit_code=unit.code,
+        unit_name_zh=unit.name_zh,
+        unit_name_en=unit.name_en or unit.name_zh,
+        instrument_id=wave.instrument_id,
+        instrument=instrument_of(wave.instrument),
+        single_use=claims.single_use,
+        token_sha256=claims.token_id if claims.single_use else None,
+    )
+
+
+def token_state(session: Session, target: LinkTarget) -> str:
+    """``"ok"``, ``"used"`` or ``"unknown"`` for a single-use link (``"ok"`` for open links)."""
+    if not target.single_use:
+        return "ok"
+    used = session.execute(
+        select(SurveyToken.used_at).where(SurveyToken.token_sha256 == target.token_sha256)
+    ).first()
+    if used is None:
+        return "unknown"
+    return "used" if used[0] is not None else "ok"
+
+
+def segment_of(answers: Mapping[str, Any]) -> str | None:
+    """The respondent's segment name from the coded ``segment`` answer."""
+    code = answers.get("segment")
+    return SEGMENT_CODES.get(int(code)) if isinstance(code, int | float) else None
+
+
+def submit(
+    factory: sessionmaker[Session],
+    target: LinkTarget,
+    raw_answers: Mapping[str, Any],
+    *,
+    lang: str = "zh",
+    client: str | None = None,
+    guard: SubmissionGuard | None = None,
+    channel: str = "web",
+    retries: int = 5,
+) -> Submission:
+    """Store one respondent's answers all-or-nothing (see the module docstring)."""
+    if target.status != WaveStatus.OPEN.value:
+        return Submission(Outcome.WAVE_CLOSED)
+    inst = target.instrument
+    errors = validate_answers(inst, raw_answers)
+    if errors:
+        return Submission(Outcome.INVALID, errors=errors)
+    answers = coerce_answers(inst, raw_answers)
+    segment = segment_of(answers)
+    cell_segment = segment if target.interlocked and segment else ANY_SEGMENT
+    if guard is not None and client is not None and not target.single_use:
+        decision = guard.check(client, target.unit_code, answers_fingerprint(answers))
+        if decision is GuardDecision.DUPLICATE:
+            return Submission(Outcome.DUPLICATE)
+        if decision is GuardDecision.RATE_LIMITED:
+            return Submission(Outcome.RATE_LIMITED)
+    for attempt in range(retries):
+        try:
+            return _write(factory, target, answers, segment, cell_segment, lang, client, channel)
+        except OperationalError as exc:  # SQLite "database is locked" past the busy timeout
+            if "locked" not in str(exc).lower() or attempt == retries - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _write(
+    factory: sessionmaker[Session],
+    target: LinkTarget,
+    answers: dict[str, Any],
+    segment: str | None,
+    cell_segment: str,
+    lang: str,
+    client: str | None,
+    channel: str,
+) -> Submission:
+    with factory() as session:
+        try:
+            if target.single_use:
+                done = session.execute(
+                    update(SurveyToken)
+                    .where(
+                        SurveyToken.token_sha256 == target.token_sha256,
+                        SurveyToken.wave_id == target.wave_id,
+                        SurveyToken.used_at.is_(None),
+                    )
+                    .values(used_at=utcnow())
+                )
+                if done.rowcount != 1:  # type: ignore[attr-defined]
+                    session.rollback()
+                    return Submission(Outcome.TOKEN_USED)
+            cell = and_(
+                SurveyQuota.wave_id == target.wave_id,
+                SurveyQuota.unit_id == target.unit_id,
+                SurveyQuota.segment == cell_segment,
+            )
+            took = session.execute(
+                update(SurveyQuota)
+                .where(cell, SurveyQuota.achieved < SurveyQuota.target)
+                .values(achieved=SurveyQuota.achieved + 1)
+            )
+            over = took.rowcount != 1  # type: ignore[attr-defined]
+            if over:
+                if target.full_policy == FullPolicy.THANK_AND_END.value:
+                    session.rollback()
+                    return Submission(Outcome.SCREENED_OUT)
+                if target.full_policy == FullPolicy.CLOSE.value:
+                    session.rollback()
+                    return Submission(Outcome.CELL_CLOSED)
+                session.execute(
+                    update(SurveyQuota).where(cell).values(over_quota=SurveyQuota.over_quota + 1)
+                )
+            response_id = session.execute(
+                insert(SurveyResponse)
+                .values(
+                    wave_id=target.wave_id,
+                    unit_id=target.unit_id,
+                    instrument_id=target.instrument_id,
+                    segment=segment,
+                    over_quota=over,
+                    channel=channel,
+                    token_sha256=target.token_sha256,
+                    client_hash=client,
+                    lang=lang,
+                    submitted_at=utcnow(),
+                    answers=answers,
+                )
+                .returning(SurveyResponse.id)
+            ).scalar_one()
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+    return Submission(Outcome.ACCEPTED_OVER_QUOTA if over else Outcome.ACCEPTED, response_id)
+
+
+# ---------------------------------------------------------------- amendments
+
+
+def amend(
+    session: Session,
+    response_id: int,
+    changes: Mapping[str, Any],
+    *,
+    reason: str,
+    user_id: int | None,
+) -> list[SurveyAmendment]:
+    """Correct answers of a stored response: each change becomes an audited
+    :class:`SurveyAmendment`; the original answers stay as written. The corrected answers
+    must still satisfy the instrument."""
+    if not reason.strip():
+        raise MethodInputError("reason: an amendment needs a reason")
+    response = session.get(SurveyResponse, response_id)
+    if response is None:
+        raise MethodInputError(f"response_id: no response {response_id}")
+    inst = instrument_of(session.get_one(SurveyInstrument, response.instrument_id))
+    current = current_answers(session, response)
+    merged = {**current, **changes}
+    merged = {k: v for k, v in merged.items() if v is not None}
+    errors = validate_answers(inst, merged)
+    if errors:
+        raise MethodInputError(
+            "changes: the corrected answers break the instrument: "
+            + "; ".join(f"{e.field}: {e.message.en}" for e in errors)
+        )
+    clean = coerce_answers(inst, {k: changes[k] for k in changes if changes[k] is not None})
+    rows = []
+    for name in changes:
+        row = SurveyAmendment(
+            response_id=response_id,
+            field=name,
+            old_value=current.get(name),
+            new_value=clean.get(name),
+            reason=reason,
+            user_id=user_id,
+        )
+        session.add(row)
+        rows.append(row)
+    session.flush()
+    return rows
+
+
+def current_answers(session: Session, response: SurveyResponse) -> dict[str, Any]:
+    """A response's answers with its amendments applied in order."""
+    out = dict(response.answers)
+    for a in session.scalars(
+        select(SurveyAmendment)
+        .where(SurveyAmendment.response_id == response.id)
+        .order_by(SurveyAmendment.id)
+    ):
+        if a.new_value is None:
+            out.pop(a.field, None)
+        else:
+            out[a.field] = a.new_value
+    return out
+
+
+# ---------------------------------------------------------------- answers for analysis
+
+
+def store_geography(session: Session) -> dict[int, dict[str, Any]]:
+    """Per org unit id: code, names, tier, city and province (from the org tree)."""
+    units = session.execute(
+        select(
+            OrgUnit.id, OrgUnit.code, OrgUnit.name_zh, OrgUnit.kind, OrgUnit.parent_id, OrgUnit.tier
+        )
+    ).all()
+    by_id = {u.id: u for u in units}
+    out: dict[int, dict[str, Any]] = {}
+    for u in units:
+        city = province = None
+        p = by_id.get(u.parent_id) if u.parent_id else None
+        while p is not None:
+            if p.kind == "city" and city is None:
+                city = p.name_zh
+            if p.kind == "province" and province is None:
+                province = p.name_zh
+            p = by_id.get(p.parent_id) if p.parent_id else None
+        out[u.id] = {
+            "unit": u.code,
+            "unit_name": u.name_zh,
+            "tier": u.tier,
+            "city": city,
+            "province": province,
+        }
+    return out
+
+
+def answers_frame(
+    session: Session,
+    wave_ids: Sequence[int],
+    *,
+    unit_ids: Sequence[int] | None = None,
+    include_over_quota: bool = True,
+) -> pd.DataFrame:
+    """The answers of some waves as an analysis frame: one row per response with
+    ``respondent_id``, ``wave``, ``period``, ``unit``, ``tier``, ``city``, ``province``,
+    ``segment_name``, ``over_quota`` and one column per answer field (amendments applied)."""
+    q = (
+        select(
+            SurveyResponse.id,
+            SurveyResponse.unit_id,
+            SurveyResponse.segment,
+            SurveyResponse.over_quota,
+            SurveyResponse.answers,
+            SurveyWave.code.label("wave"),
+            Period.code.label("period"),
+        )
+        .join(SurveyWave, SurveyWave.id == SurveyResponse.wave_id)
+        .join(Period, Period.id == SurveyWave.period_id)
+        .where(SurveyResponse.wave_id.in_(list(wave_ids)))
+        .order_by(SurveyResponse.id)
+    )
+    if unit_ids is not None:
+        q = q.where(SurveyResponse.unit_id.in_(list(unit_ids)))
+    if not include_over_quota:
+        q = q.where(SurveyResponse.over_quota.is_(False))
+    rows = session.execute(q).all()
+    geo = store_geography(session)
+    amended: dict[int, list[SurveyAmendment]] = {}
+    if rows:
+        for amendment in session.scalars(
+            select(SurveyAmendment)
+            .join(SurveyResponse, SurveyResponse.id == SurveyAmendment.response_id)
+            .where(SurveyResponse.wave_id.in_(list(wave_ids)))
+            .order_by(SurveyAmendment.id)
+        ):
+            amended.setdefault(amendment.response_id, []).append(amendment)
+    meta: list[dict[str, Any]] = []
+    records: list[dict[str, Any]] = []
+    for r in rows:
+        g = geo.get(r.unit_id, {})
+        meta.append(
+            {
+                "respondent_id": r.id,
+                "wave": r.wave,
+                "period": r.period,
+                "unit": g.get("unit"),
+                "tier": g.get("tier"),
+                "city": g.get("city"),
+                "province": g.get("province"),
+                "segment_name": r.segment,
+                "over_quota": bool(r.over_quota),
+            }
+        )
+        given = dict(r.answers)
+        for change in amended.get(r.id, []):
+            if change.new_value is None:
+                given.pop(change.field, None)
+            else:
+                given[change.field] = change.new_value
+        records.append(given)
+    frame = pd.concat([pd.DataFrame(meta), pd.DataFrame.from_records(records)], axis=1)
+    for col in frame.columns:
+        if col not in (
+            "wave",
+            "period",
+            "unit",
+            "tier",
+            "city",
+            "province",
+            "segment_name",
+            "over_quota",
+        ):
+            if frame[col].map(lambda v: isinstance(v, list)).any():
+                continue
+            converted = pd.to_numeric(frame[col], errors="coerce")
+            if converted.notna().sum() != frame[col].notna().sum():
+                continue  # text answers stay text
+            whole = converted.notna().all() and bool((converted % 1 == 0).all())
+            frame[col] = converted.astype("int64") if whole else converted.astype("float64")
+    return frame

@@ -1,0 +1,228 @@
+"""Fielding: stored instrument versions, waves, all-or-nothing submissions under
+concurrency (SQLite and PostgreSQL), tokens, amendments, answers back for analysis."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import date
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from sqm.domain.instrument import Text
+from sqm.domain.instrument_templates import SERVQUAL_ITEMS, nps_csat, servqual
+from sqm.domain.wave import FullPolicy, LinkMode
+from sqm.services import survey_fielding as sf
+from sqm.services.survey_links import LinkError, LinkSigner, SubmissionGuard
+from sqm.store.engine import make_sessionmaker
+from sqm.store.models import OrgUnit, Period, SurveyQuota, SurveyResponse
+
+SIGNER = LinkSigner(b"fielding-test-secret-0123456789")
+
+
+def _org(session: Session, n_stores: int = 3) -> list[OrgUnit]:
+    company = OrgUnit(code="C", name_zh="公司", kind="company", path="/")
+    session.add(company)
+    session.flush()
+    province = OrgUnit(code="P1", name_zh="广东", kind="province", parent_id=company.id, path="/")
+    session.add(province)
+    session.flush()
+    city = OrgUnit(code="CT1", name_zh="广州", kind="city", parent_id=province.id, path="/")
+    session.add(city)
+    session.flush()
+    stores = [
+        OrgUnit(
+            code=f"S{i}",
+            name_zh=f"门店{i}",
+            kind="store",
+            parent_id=city.id,
+            path="/",
+            tier="flagship",
+            traffic=1000 * (i + 1),
+        )
+        for i in range(n_stores)
+    ]
+    session.add_all(stores)
+    session.flush()
+    return stores
+
+
+def _period(session: Session) -> Period:
+    p = Period(code="2026-10", kind="month", start=date(2026, 10, 1), end=date(2026, 10, 31))
+    session.add(p)
+    session.flush()
+    return p
+
+
+@pytest.fixture
+def nps_wave(any_engine: Engine) -> Iterator[tuple[Engine, dict[str, object]]]:
+    factory = make_sessionmaker(any_engine)
+    with factory() as s:
+        stores = _org(s)
+        period = _period(s)
+        inst = sf.store_instrument(s, nps_csat())
+        wave = sf.create_wave(
+            s, code="W1", period=period, instrument=inst, stores=stores, total=15, minimum=5
+        )
+        closing = sf.create_wave(
+            s,
+            code="W2",
+            period=period,
+            instrument=inst,
+            stores=stores,
+            total=15,
+            full_policy=FullPolicy.CLOSE,
+        )
+        tokens = sf.create_wave(
+            s,
+            code="W3",
+            period=period,
+            instrument=inst,
+            stores=stores,
+            total=15,
+            link_mode=LinkMode.TOKEN,
+        )
+        issued = sf.issue_tokens(s, SIGNER, tokens, stores[0], 3)
+        s.commit()
+        info = {"stores": [x.code for x in stores], "issued": issued}
+    yield any_engine, info
+
+
+def _target(engine: Engine, token: str) -> sf.LinkTarget:
+    with make_sessionmaker(engine)() as s:
+        return sf.resolve_link(s, SIGNER, token)
+
+
+GOOD = {"nps": 9, "csat": 5, "segment": 1}
+
+
+def test_many_parallel_submissions_are_all_stored_once(
+    nps_wave: tuple[Engine, dict[str, object]],
+) -> None:
+    engine, _ = nps_wave
+    factory = make_sessionmaker(engine)
+    target = _target(engine, SIGNER.open_link("W1", "S0"))
+    n = 60
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(
+            pool.map(lambda i: sf.submit(factory, target, {**GOOD, "nps": i % 11}), range(n))
+        )
+    assert all(r.outcome.stored for r in results)
+    with factory() as s:
+        stored = s.scalar(
+            select(func.count(SurveyResponse.id)).where(SurveyResponse.wave_id == target.wave_id)
+        )
+        quota = s.scalars(
+            select(SurveyQuota).where(
+                SurveyQuota.wave_id == target.wave_id, SurveyQuota.unit_id == target.unit_id
+            )
+        ).one()
+    assert stored == n
+    assert quota.achieved == quota.target and quota.achieved + quota.over_quota == n
+    assert sum(r.outcome is sf.Outcome.ACCEPTED for r in results) == quota.target
+    assert len({r.response_id for r in results}) == n
+
+
+def test_closed_cell_takes_exactly_its_quota_under_concurrency(
+    nps_wave: tuple[Engine, dict[str, object]],
+) -> None:
+    engine, _ = nps_wave
+    factory = make_sessionmaker(engine)
+    target = _target(engine, SIGNER.open_link("W2", "S0"))
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda _: sf.submit(factory, target, GOOD), range(30)))
+    with factory() as s:
+        stored = s.scalar(
+            select(func.count(SurveyResponse.id)).where(SurveyResponse.wave_id == target.wave_id)
+        )
+        quota = s.scalars(
+            select(SurveyQuota).where(
+                SurveyQuota.wave_id == target.wave_id, SurveyQuota.unit_id == target.unit_id
+            )
+        ).one()
+    assert stored == quota.target == sum(r.outcome.stored for r in results)
+    assert sum(r.outcome is sf.Outcome.CELL_CLOSED for r in results) == 30 - quota.target
+
+
+def test_a_token_is_used_once_even_in_parallel(nps_wave: tuple[Engine, dict[str, object]]) -> None:
+    engine, info = nps_wave
+    factory = make_sessionmaker(engine)
+    token = info["issued"][0]  # type: ignore[index]
+    target = _target(engine, token)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda _: sf.submit(factory, target, GOOD), range(12)))
+    assert sum(r.outcome.stored for r in results) == 1
+    assert sum(r.outcome is sf.Outcome.TOKEN_USED for r in results) == 11
+    with factory() as s:
+        assert sf.token_state(s, target) == "used"
+
+
+def test_refusals(nps_wave: tuple[Engine, dict[str, object]]) -> None:
+    engine, _ = nps_wave
+    factory = make_sessionmaker(engine)
+    with pytest.raises(LinkError):
+        _target(engine, SIGNER.open_link("W1", "NOPE"))
+    with pytest.raises(LinkError):  # a made-up single-use token for a token wave
+        _target(engine, SIGNER.open_link("W3", "S0").replace("o.", "t.", 1))
+    target = _target(engine, SIGNER.open_link("W1", "S1"))
+    bad = sf.submit(factory, target, {"nps": 12, "csat": 5, "segment": 1})
+    assert bad.outcome is sf.Outcome.INVALID and bad.errors[0].field == "nps"
+    closed = sf.submit(factory, replace(target, status="closed"), GOOD)
+    assert closed.outcome is sf.Outcome.WAVE_CLOSED
+    guard = SubmissionGuard()
+    assert sf.submit(factory, target, GOOD, client="c", guard=guard).outcome.stored
+    assert sf.submit(factory, target, GOOD, client="c", guard=guard).outcome is sf.Outcome.DUPLICATE
+    with factory() as s:
+        assert (
+            s.scalar(
+                select(func.count(SurveyResponse.id)).where(
+                    SurveyResponse.unit_id == target.unit_id
+                )
+            )
+            == 1
+        )
+
+
+def test_versions_and_amendments(sqlite_engine: Engine) -> None:
+    factory = make_sessionmaker(sqlite_engine)
+    with factory() as s:
+        stores = _org(s, 1)
+        period = _period(s)
+        v1 = sf.store_instrument(s, servqual())
+        assert sf.store_instrument(s, servqual()).id == v1.id
+        wave = sf.create_wave(s, code="SQ", period=period, instrument=v1, stores=stores, total=5)
+        s.commit()
+    target = _target(sqlite_engine, SIGNER.open_link("SQ", "S0"))
+    answers: dict[str, object] = {f"{c}_{f}": 5 for c, *_ in SERVQUAL_ITEMS for f in "ep"}
+    answers.update(
+        imp_tangibles=20,
+        imp_reliability=20,
+        imp_responsiveness=20,
+        imp_assurance=20,
+        imp_empathy=20,
+        segment=2,
+        age_band=1,
+        tenure=1,
+        product=1,
+    )
+    result = sf.submit(factory, target, answers)
+    assert result.outcome is sf.Outcome.ACCEPTED
+    with factory() as s:
+        edited = replace(servqual(), name=Text("改", "Edited"))
+        v2 = sf.store_instrument(s, edited)
+        assert (v2.version, v2.id != v1.id) == (2, True)  # answers exist → new version
+        response = s.get_one(SurveyResponse, result.response_id)
+        assert response.instrument_id == v1.id  # answers keep their version
+        sf.amend(s, response.id, {"T1_p": 2}, reason="typed on the wrong line", user_id=None)
+        with pytest.raises(ValueError, match="break the instrument"):
+            sf.amend(s, response.id, {"T1_p": 9}, reason="x", user_id=None)
+        with pytest.raises(ValueError, match="reason"):
+            sf.amend(s, response.id, {"T1_p": 3}, reason=" ", user_id=None)
+        s.commit()
+        assert response.answers["T1_p"] == 5  # the original stays as written
+        frame = sf.answers_frame(s, [wave.id])
+    assert frame.loc[0, "T1_p"] == 2 and frame.loc[0, "segment_name"] == "business"
+    assert (frame.loc[0, "city"], frame.loc[0, "province"]) == ("广州", "广东")
