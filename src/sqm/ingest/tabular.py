@@ -13,7 +13,7 @@ xlsx with the headers of either language.
 
 >>> cols = [Column("code", "编码"), Column("traffic", "客流量")]
 >>> report = ImportReport(kind="demo")
->>> table = read_table("编码,客流量\\nS1, 1,200 \\n\\n".encode("gbk"), "x.csv", cols, report)
+>>> table = read_table('编码,客流量\\nS1," 1,200 "\\n\\n'.encode("gbk"), "x.csv", cols, report)
 >>> RowReader(table.rows[0], table, report).integer("traffic")
 1200
 """
