@@ -139,6 +139,52 @@ def demo(
 
 
 @app.command()
+def evaluate(
+    period: list[str] = typer.Argument(
+        None, help="period codes (2026-10 …); all months when omitted"
+    ),
+    system: str = typer.Option("STORE_SQ", help="indicator system code"),
+) -> None:
+    """Score every store for the periods and roll the scores up the org tree."""
+    from sqlalchemy import select
+
+    from sqm.services.evaluation import EvaluationError, evaluate_period
+    from sqm.store.engine import make_sessionmaker, transaction
+    from sqm.store.models import Period
+
+    factory = make_sessionmaker(engine_from_env())
+    with factory() as s:
+        codes = period or list(
+            s.scalars(select(Period.code).where(Period.kind == "month").order_by(Period.code))
+        )
+    table = Table(title="Evaluation")
+    for col in ("period", "system", "scored", "coverage", "changed"):
+        table.add_column(col)
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
+    ) as bar:
+        task = bar.add_task("evaluating", total=len(codes))
+        for code in codes:
+            try:
+                with transaction(factory) as s:
+                    out = evaluate_period(s, code, system_code=system)
+            except EvaluationError as exc:
+                console.print(f"[red]{code}: {exc}[/]")
+                raise typer.Exit(1) from exc
+            table.add_row(
+                out.period,
+                out.system,
+                str(out.scored),
+                f"{out.mean_coverage:.0%}",
+                str(out.changed),
+            )
+            for w in out.warnings[:3]:
+                console.print(f"[yellow]{code}: {w}[/]")
+            bar.advance(task)
+    console.print(table)
+
+
+@app.command()
 def serve(
     host: str = typer.Option("127.0.0.1"),
     port: int = typer.Option(8000),

@@ -17,6 +17,7 @@ class NavItem:
 NAV: list[NavItem] = [
     NavItem("Home", "/"),
     NavItem("Organisation", "/org", Permission.VIEW_ORG),
+    NavItem("Scores", "/scores", Permission.VIEW_SCORES),
     NavItem("Indicator system", "/indicators", Permission.VIEW_INDICATORS),
     NavItem("Weight profiles", "/weights", Permission.VIEW_INDICATORS),
     NavItem("Import / export", "/imports", Permission.EDIT_ORG),

@@ -6,6 +6,7 @@ from sqm.store.models.complaint import (  # noqa: F401
     ComplaintRectification,
     ComplaintStatusChange,
 )
+from sqm.store.models.evaluation import IndicatorValue, UnitScore
 from sqm.store.models.indicator import IndicatorNode, IndicatorSystem, Weight, WeightProfile
 from sqm.store.models.network import (  # noqa: F401
     NetworkAlert,
@@ -33,9 +34,11 @@ __all__ = [
     "AuditEntry",
     "IndicatorNode",
     "IndicatorSystem",
+    "IndicatorValue",
     "OrgUnit",
     "Period",
     "RoleGrant",
+    "UnitScore",
     "User",
     "Weight",
     "WeightProfile",

@@ -9,6 +9,7 @@ ROUTER_MODULES: list[str] = [
     "sqm.web.routers.org",
     "sqm.web.routers.indicators",
     "sqm.web.routers.admin",
+    "sqm.web.routers.scores",
     "sqm.web.routers.imports",
     "sqm.web.routers.complaints",
     "sqm.web.api.org_units",
