@@ -171,7 +171,9 @@ def bootstrap_composite(
         for b0 in range(0, n_boot, chunk):
             b1 = min(b0 + chunk, n_boot)
             u = rng.random((b1 - b0, x.shape[0]))
-            idx = slot_start + (u * slot_size).astype(np.intp)
+            np.multiply(u, slot_size, out=u)  # in place: these arrays are the bulk of the cost
+            idx = u.astype(np.intp)
+            idx += slot_start
             draws[b0:b1] = np.add.reduceat(row_score[idx], starts, axis=1) / sizes
     else:
         # Each replicate is a sparse units × rows matrix of resampling counts: one sparse
