@@ -554,3 +554,24 @@ def generate(
         else:
             text = _noise_en(_fill(tpl, rng, _FILL_EN), rng)
         yield GeneratedComplaint(text=text, subcategory=code, language=language, template=k)
+
+
+def compose(
+    subcategory_code: str,
+    rng: np.random.Generator,
+    language: Literal["zh", "en"] = "zh",
+) -> str:
+    """One generated complaint text of the given sub-category (for demo data).
+
+    >>> text = compose("billing.refund", np.random.default_rng(0))
+    >>> isinstance(text, str) and len(text) > 5
+    True
+    """
+    bank = ZH if language == "zh" else EN
+    tpls = bank[subcategory_code]
+    tpl = tpls[int(rng.integers(len(tpls)))]
+    if language == "zh":
+        opener = _OPENERS_ZH[int(rng.integers(len(_OPENERS_ZH)))]
+        closer = _CLOSERS_ZH[int(rng.integers(len(_CLOSERS_ZH)))]
+        return _noise_zh(_fill(opener + tpl + closer, rng, _FILL_ZH), rng)
+    return _noise_en(_fill(tpl, rng, _FILL_EN), rng)

@@ -281,6 +281,7 @@ DEMO_STEPS: list[tuple[str, str]] = [
     ("indicator system", "sqm.services.demo:build_indicators"),
     ("users", "sqm.services.demo:build_users"),
     ("network", "sqm.services.demo_network:build_demo_network"),
+    ("complaints", "sqm.services.complaint_demo:build_demo_complaints"),
     # Capabilities add their steps above this line; the evaluation runs last.
     ("evaluation", "sqm.services.demo:evaluate_all"),
 ]
