@@ -7,12 +7,6 @@ from sqm.store.models.complaint import (  # noqa: F401
     ComplaintStatusChange,
 )
 from sqm.store.models.evaluation import IndicatorValue, UnitScore
-from sqm.store.models.complaint import (  # noqa: F401
-    Complaint,
-    ComplaintNote,
-    ComplaintRectification,
-    ComplaintStatusChange,
-)
 from sqm.store.models.indicator import IndicatorNode, IndicatorSystem, Weight, WeightProfile
 from sqm.store.models.network import (  # noqa: F401
     NetworkAlert,
