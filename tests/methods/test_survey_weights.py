@@ -129,6 +129,13 @@ def test_rake_trimming_bounds_weights() -> None:
     assert design_effect(r.weights) <= design_effect(SAMPLE["samplics_raked_weight"]) + 1e-9
 
 
+def test_rake_reports_non_convergence() -> None:
+    r = rake(SAMPLE[["segment", "area", "store_type"]], REF["margins"], max_iter=1, tol=1e-12)
+    assert not r.converged
+    assert r.iterations == 1
+    assert r.max_error > 1e-12 * 10_000
+
+
 def test_rake_rejects_inconsistent_margins() -> None:
     df = SAMPLE[["segment", "area"]]
     with pytest.raises(MethodInputError, match="same population total"):
