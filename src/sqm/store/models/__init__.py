@@ -8,6 +8,14 @@ from sqm.store.models.complaint import (  # noqa: F401
 )
 from sqm.store.models.evaluation import IndicatorValue, UnitScore
 from sqm.store.models.indicator import IndicatorNode, IndicatorSystem, Weight, WeightProfile
+from sqm.store.models.inspection import (  # noqa: F401
+    InspectionAppeal,
+    InspectionChecklist,
+    InspectionEvidence,
+    InspectionPlanEntry,
+    InspectionRectification,
+    InspectionVisit,
+)
 from sqm.store.models.network import (  # noqa: F401
     NetworkAlert,
     NetworkAlertEvent,
