@@ -5,8 +5,10 @@ References:
   and the worked values in Newcombe (1998), *Stat. Med.* 17, 857–872, Table I
   (81/263 → 0.2553–0.3662; 15/148 → 0.0624–0.1605; 0/20 → 0–0.1611; 1/29 → 0.0061–0.1718).
 - NPS standard error: the trinomial variance equals the variance of the answers coded
-  +1/0/−1 (an independent computation); adjusted Wald as in Rocks (2016) / Sauro & Lewis
-  (add ¾ to promoters and detractors, 3 to n), worked by hand below.
+  +1/0/−1 (an independent computation); adjusted Wald as Rocks (2016), *Am. Stat.* 70,
+  and Lewis & Sauro, "Evaluating NPS confidence intervals with real-world data"
+  (MeasuringU, 2021) describe it (add ¾ to promoters and to detractors, 3 to n, then the
+  variance of a difference of two proportions), worked by hand below.
 - Mean interval: ``scipy.stats.t.interval`` and ``statsmodels``' ``DescrStatsW``.
 """
 
