@@ -26,6 +26,7 @@ from sqm.methods._validation import MethodInputError
 from sqm.methods.survey_weights import (
     design_effect,
     effective_sample_size,
+    margin_of_error,
     post_stratify,
     rake,
     weighted_mean,
@@ -205,3 +206,13 @@ def test_weighted_proportion_and_bad_input() -> None:
         weighted_mean([1, 2, 3], [1, 1])
     with pytest.raises(MethodInputError, match="missing"):
         weighted_mean([1, np.nan, 3], [1, 1, 1])
+
+
+def test_margin_of_error_textbook_and_weighted() -> None:
+    y = np.array([1, 0, 1, 1, 0, 1, 1, 1], dtype=float)
+    assert margin_of_error(y) == pytest.approx(1.959963984540054 * y.std(ddof=1) / np.sqrt(8))
+    w = SAMPLE["samplics_raked_weight"]
+    ref = REF["taylor_estimates"]["raked_score"]["se"]
+    assert margin_of_error(SAMPLE["score"], w, confidence=0.9) == pytest.approx(
+        1.6448536269514722 * ref
+    )

@@ -311,3 +311,23 @@ def weighted_proportion(
     if np.isnan(y).any() or not np.isin(y, (0.0, 1.0)).all():
         raise MethodInputError("indicator must contain only 0 and 1 (no NaN)")
     return weighted_mean(y, weights, confidence, method)
+
+
+def margin_of_error(
+    x: Any,
+    weights: Any = None,
+    confidence: float = 0.95,
+    method: Literal["linearisation", "kish"] = "linearisation",
+) -> float:
+    """Margin of error (interval half-width ``z·se``) of a weighted mean or proportion.
+
+    The standard error is that of :func:`weighted_mean` (``method`` selects
+    linearisation or Kish); without ``weights`` every answer weighs the same and the
+    result is the textbook ``z·s/√n``.
+
+    >>> round(margin_of_error([1, 0, 1, 1, 0, 1, 1, 1]), 4)
+    0.3208
+    """
+    y = np.asarray(x, dtype=float).ravel()
+    w = np.ones(y.size) if weights is None else weights
+    return weighted_mean(y, w, confidence, method).moe
