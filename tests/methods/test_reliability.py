@@ -354,6 +354,8 @@ def test_fornell_larcker_table() -> None:
     assert r.passed["B"] == (np.sqrt(0.30) > abs(corr))
     with pytest.raises(MethodInputError, match="no AVE"):
         fornell_larcker(scores, {"A": 0.5})
+    from_loadings = fornell_larcker(scores, {"A": [0.8, 0.8], "B": 0.30})
+    pd.testing.assert_frame_equal(from_loadings.matrix, r.matrix)
 
 
 def test_htmt_hand_case_from_a_known_correlation_matrix() -> None:

@@ -577,14 +577,15 @@ class FornellLarckerResult:
 
 
 def fornell_larcker(
-    scores: pd.DataFrame, ave_by_construct: Mapping[str, float]
+    scores: pd.DataFrame, ave_by_construct: Mapping[str, float | Sequence[float]]
 ) -> FornellLarckerResult:
     """Fornell–Larcker criterion for discriminant validity.
 
     Each construct's √AVE must exceed its correlation with every other construct
     (it shares more variance with its own items than with another construct).
     ``scores`` holds one column of latent scores per construct (e.g. PLS scores);
-    ``ave_by_construct`` the AVE of each (see :func:`ave`).
+    ``ave_by_construct`` the AVE of each (see :func:`ave`), or its standardized
+    loadings, from which the AVE is computed.
 
     Reference: Fornell, C. & Larcker, D. F. (1981), *J. Marketing Research* 18, 39–50.
 
@@ -596,7 +597,12 @@ def fornell_larcker(
     missing = [c for c in frame.columns if c not in ave_by_construct]
     if missing:
         raise MethodInputError(f"ave_by_construct has no AVE for construct(s) {missing}")
-    root = np.array([float(ave_by_construct[c]) for c in frame.columns])
+    root = np.array(
+        [
+            ave(v) if isinstance(v, Sequence | np.ndarray | pd.Series) else float(v)
+            for v in (ave_by_construct[c] for c in frame.columns)
+        ]
+    )
     if ((root < 0) | (root > 1)).any() or np.isnan(root).any():
         raise MethodInputError("ave_by_construct values must be in [0, 1]")
     root = np.sqrt(root)
