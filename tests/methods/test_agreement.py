@@ -143,6 +143,9 @@ def test_cohen_kappa_textbook_values() -> None:
         cohen_kappa([1, None, 2], [1, 2, 2])
     with pytest.raises(MethodInputError, match="weights"):
         cohen_kappa([1, 2], [1, 2], weights="cubic")  # type: ignore[arg-type]
+    with pytest.raises(MethodInputError, match="pass labels"):
+        cohen_kappa([1, "a"], [1, "a"])
+    assert cohen_kappa([1, "a"], [1, "a"], labels=[1, "a"]).kappa == 1.0
 
 
 # --- Fleiss' kappa --------------------------------------------------------------------

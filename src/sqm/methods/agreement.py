@@ -22,6 +22,15 @@ def _z(confidence: float) -> float:
     return float(stats.norm.isf((1 - confidence) / 2))
 
 
+def _sorted_labels(labels: set[Any]) -> list[Any]:
+    try:
+        return sorted(labels)
+    except TypeError as exc:
+        raise MethodInputError(
+            "ratings mix label types that cannot be ordered; pass labels explicitly"
+        ) from exc
+
+
 @dataclass(frozen=True)
 class KappaResult:
     """A κ statistic with its uncertainty.
@@ -77,10 +86,8 @@ def cohen_kappa(
         raise MethodInputError(f"need at least 2 rated subjects, got {a.size}")
     if pd.isna(a).any() or pd.isna(b).any():
         raise MethodInputError("ratings have a missing value; drop subjects not rated by both")
-    cats = (
-        np.asarray(sorted(set(a) | set(b)), dtype=object)
-        if labels is None
-        else np.asarray(list(labels), dtype=object)
+    cats = np.asarray(
+        _sorted_labels(set(a) | set(b)) if labels is None else list(labels), dtype=object
     )
     index = pd.Index(cats)
     if not index.is_unique:
@@ -140,7 +147,7 @@ def rating_counts(ratings: Any, labels: Any = None) -> pd.DataFrame:
         raise MethodInputError("ratings must be 2-D (subjects × raters)")
     if pd.isna(arr).any():
         raise MethodInputError("ratings have a missing value; Fleiss' κ needs every rater")
-    cats = sorted(set(arr.ravel())) if labels is None else list(labels)
+    cats = _sorted_labels(set(arr.ravel())) if labels is None else list(labels)
     index = pd.Index(cats)
     codes = index.get_indexer(arr.ravel()).reshape(arr.shape)
     if (codes < 0).any():
