@@ -33,6 +33,7 @@ from sqm.methods.reliability import (
     alpha_if_deleted,
     ave,
     bartlett,
+    block_alphas,
     composite_reliability,
     cronbach_alpha,
     cronbach_alpha_ci,
@@ -139,6 +140,17 @@ def test_alpha_live_pingouin_on_ecsi_blocks(ecsi: pd.DataFrame) -> None:
         ours = cronbach_alpha(items)
         assert ours == pytest.approx(REF["cronbach"]["ecsi_blocks"][name], abs=1e-12)
         assert ours == pytest.approx(pg.cronbach_alpha(data=items)[0], abs=1e-12)
+
+
+def test_block_alphas_on_ecsi_match_stored_pingouin(ecsi: pd.DataFrame) -> None:
+    blocks = {name: list(block(ecsi, name).columns) for name in ECSI_BLOCKS}
+    table = block_alphas(ecsi, blocks)
+    for name in ECSI_BLOCKS:
+        assert table.loc[name, "alpha"] == pytest.approx(
+            REF["cronbach"]["ecsi_blocks"][name], abs=1e-12
+        )
+        assert table.loc[name, "n_items"] == len(blocks[name])
+    assert (table["lower"] < table["alpha"]).all() and (table["alpha"] < table["upper"]).all()
 
 
 def test_alpha_if_deleted_equals_alpha_of_remaining_items(ecsi: pd.DataFrame) -> None:
@@ -279,6 +291,9 @@ def test_efa_matches_factor_analyzer_test02(
         assert r.factor_correlation is not None
         np.testing.assert_allclose(r.factor_correlation.to_numpy(), ref["phi"], atol=1e-4)
     assert r.converged
+    np.testing.assert_allclose(
+        r.eigenvalues.to_numpy(), np.sort(np.linalg.eigvalsh(test02.corr().to_numpy()))[::-1]
+    )
 
 
 def test_efa_live_factor_analyzer_varimax(test02: pd.DataFrame) -> None:

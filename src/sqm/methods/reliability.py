@@ -214,6 +214,34 @@ def cronbach_alpha_ci(
     return AlphaInterval(alpha, lower, upper)
 
 
+def block_alphas(
+    items: pd.DataFrame,
+    blocks: Mapping[str, Sequence[str]],
+    confidence: float = 0.95,
+    nan_policy: NanPolicy = "pairwise",
+) -> pd.DataFrame:
+    """Cronbach's α with Feldt's interval for each block (dimension) of a questionnaire.
+
+    ``blocks`` maps a block name (e.g. a SERVQUAL dimension or an ECSI latent variable)
+    to its item columns. Returns one row per block: ``n_items``, ``alpha``, ``lower``,
+    ``upper`` (see :func:`cronbach_alpha_ci`).
+
+    >>> x = pd.DataFrame({"a": [1, 2, 3, 4], "b": [2, 3, 3, 5], "c": [2, 3, 4, 5]})
+    >>> block_alphas(x, {"all": ["a", "b", "c"]})["alpha"].round(4).tolist()
+    [0.9825]
+    """
+    if not isinstance(items, pd.DataFrame):
+        raise MethodInputError("items must be a DataFrame whose columns the blocks name")
+    rows = []
+    for name, cols in blocks.items():
+        absent = [c for c in cols if c not in items.columns]
+        if absent:
+            raise MethodInputError(f"blocks[{name!r}] names columns not in items: {absent}")
+        r = cronbach_alpha_ci(items[list(cols)], confidence, nan_policy)
+        rows.append({"n_items": len(cols), "alpha": r.alpha, "lower": r.lower, "upper": r.upper})
+    return pd.DataFrame(rows, index=pd.Index(list(blocks), name="block"))
+
+
 def _as_loadings(loadings: Any, name: str = "loadings") -> FloatArray:
     arr = np.asarray(loadings, dtype=float).ravel()
     if arr.size < 1:
@@ -358,8 +386,9 @@ class EFAResult:
     ``loadings`` (items × factors), ``communalities`` (h² = Σ loading² per item),
     ``uniquenesses`` (1 − h²), ``variance`` (rows ``ss_loadings``,
     ``proportion``, ``cumulative``; one column per factor), ``factor_correlation``
-    (Φ for an oblique rotation, else ``None``) and ``converged`` (the optimizer's
-    report; always True for ``principal``).
+    (Φ for an oblique rotation, else ``None``), ``converged`` (the optimizer's
+    report; always True for ``principal``) and ``eigenvalues`` of the item correlation
+    matrix, largest first (for a scree plot or Kaiser's eigenvalue-above-1 rule).
     """
 
     loadings: pd.DataFrame
@@ -368,6 +397,7 @@ class EFAResult:
     variance: pd.DataFrame
     factor_correlation: pd.DataFrame | None
     converged: bool
+    eigenvalues: pd.Series
 
 
 def _top_eigen(matrix: FloatArray, n: int) -> tuple[FloatArray, FloatArray]:
@@ -560,6 +590,11 @@ def efa(
         variance=variance,
         factor_correlation=None if phi is None else pd.DataFrame(phi, index=names, columns=names),
         converged=converged,
+        eigenvalues=pd.Series(
+            np.linalg.eigvalsh(corr)[::-1],
+            index=pd.RangeIndex(1, p + 1, name="component"),
+            name="eigenvalue",
+        ),
     )
 
 
