@@ -162,11 +162,11 @@ class MeasurementDataset:
             ).hexdigest()[:16]
         )
         repeat = sid in self._ledger()
-        day = frame["ts"].dt.strftime("%Y-%m-%d")
+        day = frame["ts"].dt.normalize()
         staged: list[tuple[Path, Path]] = []
         try:
             for d, part in frame.groupby(day, sort=True):
-                target = self.root / f"day={d}" / f"part-{sid}.parquet"
+                target = self.root / f"day={pd.Timestamp(d):%Y-%m-%d}" / f"part-{sid}.parquet"
                 target.parent.mkdir(parents=True, exist_ok=True)
                 tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
                 pq.write_table(pa.Table.from_pandas(part, preserve_index=False), tmp)
