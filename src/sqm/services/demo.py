@@ -281,6 +281,9 @@ DEMO_STEPS: list[tuple[str, str]] = [
     ("indicator system", "sqm.services.demo:build_indicators"),
     ("users", "sqm.services.demo:build_users"),
     ("network", "sqm.services.demo_network:build_demo_network"),
+    ("complaints", "sqm.services.complaint_demo:build_demo_complaints"),
+    # Capabilities add their steps above this line; the evaluation runs last.
+    ("evaluation", "sqm.services.demo:evaluate_all"),
 ]
 
 
@@ -471,6 +474,14 @@ def build_users(ctx: DemoContext) -> None:
         grant(ctx.session, None, u, Role.INSPECTOR, prov)
         ctx.inspectors.append(u)
         ctx.users[u.username] = u
+
+
+def evaluate_all(ctx: DemoContext) -> None:
+    """Score every demo month from what the earlier steps produced."""
+    from sqm.services.evaluation import evaluate_period
+
+    for p in ctx.periods:
+        evaluate_period(ctx.session, p.code)
 
 
 def demo_logins_table() -> list[tuple[str, str]]:
