@@ -300,7 +300,8 @@ def _check_scope(
         if depth > 64:
             return False
         if code not in by_code:
-            ok = code in db and seen_path(db[code][2])
+            # An unknown parent is reported as parent_not_found, not twice.
+            ok = code not in db or seen_path(db[code][2])
         else:
             r = by_code[code]
             existing = db.get(code)
