@@ -27,6 +27,7 @@ from sqm.domain.sla import (
     SlaInputError,
     SlaPolicy,
     china_calendar,
+    deadlines,
     sla_status,
 )
 
@@ -203,3 +204,13 @@ def test_vectorised_elapsed_matches_scalar(pairs: list[tuple[datetime, datetime]
     got = CN.elapsed_seconds_local(a, b)
     want = [CN.elapsed(x, y).total_seconds() for x, y in pairs]
     assert got.tolist() == want
+
+
+def test_deadlines_shortcut_matches_sla_status() -> None:
+    # 40 business hours from Fri 27 Nov 17:00: Fri 1h + Mon–Thu 30h + Fri 4 Dec 7.5h = 38.5h,
+    # then Mon 7 Dec 09:00 + 1.5h = 10:30.
+    received = sh(2026, 11, 27, 17)
+    fr, res = deadlines(DEFAULT_POLICIES.default, CN, received)
+    assert res == sh(2026, 12, 7, 10, 30)
+    s = sla_status(DEFAULT_POLICIES.default, CN, received, now=received)
+    assert (fr, res) == (s.first_response.deadline, s.resolution.deadline)

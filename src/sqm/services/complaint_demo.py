@@ -17,7 +17,7 @@ from sqlalchemy import insert
 
 from sqm.domain.complaint_taxonomy import Channel, ComplaintClass, all_subcategories, default_class
 from sqm.domain.complaint_texts import compose
-from sqm.domain.sla import DEFAULT_POLICIES, sla_status
+from sqm.domain.sla import DEFAULT_POLICIES, deadlines
 from sqm.services.complaint_handling import default_calendar
 from sqm.services.demo import DemoContext
 from sqm.store.models import Complaint
@@ -97,7 +97,7 @@ def build_demo_complaints(ctx: DemoContext) -> None:
             if klass is ComplaintClass.ORDINARY and rng.random() < 0.04:
                 klass = ComplaintClass.ESCALATED
             policy = DEFAULT_POLICIES.policy_for(channel, klass)
-            st = sla_status(policy, cal, received, now=received)
+            fr_due, res_due = deadlines(policy, cal, received)
             if customers_seen and rng.random() < 0.08:
                 customer = customers_seen[int(rng.integers(len(customers_seen)))]
             else:
@@ -118,7 +118,7 @@ def build_demo_complaints(ctx: DemoContext) -> None:
             elif closed is not None and closed > now:
                 status, closed = "resolved", None
             if resolved is not None and rng.random() < 0.6:
-                late = resolved > st.resolution.deadline
+                late = resolved > res_due
                 sat = int(
                     rng.choice(
                         [1, 2, 3, 4, 5],
@@ -141,8 +141,8 @@ def build_demo_complaints(ctx: DemoContext) -> None:
                     "first_response_at": fr.astimezone(UTC) if fr <= now else None,
                     "resolved_at": resolved.astimezone(UTC) if resolved else None,
                     "closed_at": closed.astimezone(UTC) if closed else None,
-                    "first_response_due": st.first_response.deadline.astimezone(UTC),
-                    "resolution_due": st.resolution.deadline.astimezone(UTC),
+                    "first_response_due": fr_due.astimezone(UTC),
+                    "resolution_due": res_due.astimezone(UTC),
                     "status": status,
                     "handler_id": handler.id
                     if handler is not None and rng.random() < 0.5

@@ -28,7 +28,14 @@ from sqm.domain.complaint_taxonomy import (
 )
 from sqm.domain.org import UnitKind
 from sqm.domain.roles import Permission
-from sqm.domain.sla import DEFAULT_POLICIES, BusinessCalendar, SlaStatus, china_calendar, sla_status
+from sqm.domain.sla import (
+    DEFAULT_POLICIES,
+    BusinessCalendar,
+    SlaStatus,
+    china_calendar,
+    deadlines,
+    sla_status,
+)
 from sqm.services.scope import Principal
 from sqm.store.models import (
     Complaint,
@@ -104,11 +111,15 @@ def as_utc(dt: datetime) -> datetime:
 _SAFE = re.compile(r"^[\w.\-:/]{1,128}$")
 
 
-def intake(session: Session, data: ComplaintInput) -> tuple[Complaint, bool]:
+def intake(
+    session: Session, data: ComplaintInput, unit: OrgUnit | None = None
+) -> tuple[Complaint, bool]:
     """Store a complaint once per (source system, source id); return it and whether it is new.
 
     A repeated delivery of the same complaint returns the stored one unchanged (idempotent).
     The SLA deadlines are computed from the channel and class policy on the business calendar.
+    ``unit`` may be passed when the caller has already looked up ``data.unit_code``.
+    Intake should be the only write of its transaction (a lost race rolls the session back).
     """
     if not _SAFE.match(data.source_system) or not _SAFE.match(data.source_id):
         raise ComplaintError(
@@ -139,12 +150,13 @@ def intake(session: Session, data: ComplaintInput) -> tuple[Complaint, bool]:
             category = subcategory(data.subcategory).category
         except KeyError as exc:
             raise ComplaintError(str(exc.args[0])) from None
-    unit = session.scalar(select(OrgUnit).where(OrgUnit.code == data.unit_code))
+    if unit is None or unit.code != data.unit_code:
+        unit = session.scalar(select(OrgUnit).where(OrgUnit.code == data.unit_code))
     if unit is None:
         raise ComplaintError(f"unit_code {data.unit_code!r} is not a known org unit")
     received = _aware(data.received_at)
     policy = DEFAULT_POLICIES.policy_for(channel, klass)
-    st = sla_status(policy, default_calendar(), received, now=received)
+    fr_due, res_due = deadlines(policy, default_calendar(), received)
     repeat_of_id = None
     if data.repeat_of_source_id:
         repeat_of_id = session.scalar(
@@ -165,20 +177,23 @@ def intake(session: Session, data: ComplaintInput) -> tuple[Complaint, bool]:
         category_confirmed=data.subcategory is not None,
         text=data.text,
         received_at=received.astimezone(UTC),
-        first_response_due=st.first_response.deadline.astimezone(UTC),
-        resolution_due=st.resolution.deadline.astimezone(UTC),
+        first_response_due=fr_due.astimezone(UTC),
+        resolution_due=res_due.astimezone(UTC),
         status=Status.NEW.value,
         repeat_of_id=repeat_of_id,
     )
+    session.add(c)
     try:
-        with session.begin_nested():
-            session.add(c)
-            session.flush()
+        session.flush()
     except IntegrityError:
-        # Another request stored the same complaint between our look-up and insert.
+        # Another request stored the same complaint between our look-up and our insert: the
+        # unique (source_system, source_id) key kept it single; answer with the stored one.
+        # Intake is the whole transaction, so rolling it back loses nothing else.
+        session.rollback()
         again = session.scalar(
             select(Complaint).where(
-                Complaint.source_system == data.source_system, Complaint.source_id == data.source_id
+                Complaint.source_system == data.source_system,
+                Complaint.source_id == data.source_id,
             )
         )
         if again is None:

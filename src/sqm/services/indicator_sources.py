@@ -22,7 +22,9 @@ Producer = Callable[[Session, Period], pd.DataFrame]
 COLUMNS = ["unit_id", "source", "source_ref", "value", "n", "se"]
 
 #: source → "module:function" producing that source's values for a period.
-SOURCE_PRODUCERS: dict[str, list[str]] = {}
+SOURCE_PRODUCERS: dict[str, list[str]] = {
+    "complaint_metric": ["sqm.services.complaint_indicators:complaint_values"],
+}
 
 
 def _load(ref: str) -> Producer:

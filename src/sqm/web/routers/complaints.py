@@ -151,7 +151,7 @@ def create_complaint(
             f"unit_code {body.unit_code!r} is not an org unit in your scope", {"field": "unit_code"}
         )
     try:
-        c, created = ch.intake(db, ch.ComplaintInput(**body.model_dump(mode="python")))
+        c, created = ch.intake(db, ch.ComplaintInput(**body.model_dump(mode="python")), unit)
     except ch.ComplaintError as exc:
         raise InvalidInput(str(exc)) from None
     if not created and not p.sees(c.unit):
