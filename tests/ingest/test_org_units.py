@@ -219,12 +219,14 @@ def test_scope_limits_what_may_be_imported(sqlite_engine: Engine) -> None:
         ["GZ-YX", "越秀区", "区县", "GZ"],  # outside: under GZ
         ["S-YX-01", "越秀店", "门店", "GZ-YX"],  # outside: under an outside new unit
         ["GZ", "广州市（改）", "市", "GD"],  # existing unit outside the scope
+        ["S-X", "无上级", "门店", "NOPE"],  # only parent_not_found, not also out_of_scope
     ]
     report = run(sqlite_engine, import_org_units, csv_bytes(rows), "u.csv", scope_paths=scope)
     assert sorted((e.row, e.rule) for e in report.errors) == [
         (3, "out_of_scope"),
         (4, "out_of_scope"),
         (5, "out_of_scope"),
+        (6, "parent_not_found"),
     ]
     ok = run(sqlite_engine, import_org_units, csv_bytes(rows[:2]), "u.csv", scope_paths=scope)
     assert ok.created == 1
