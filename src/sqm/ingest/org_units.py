@@ -192,6 +192,10 @@ def validate_org_rows(
     kind is allowed (:data:`ALLOWED_PARENTS`); no cycle; within ``scope_paths`` (the
     importer's scope, ``None`` for no limit): an existing unit must be in scope, and a new
     or moved unit must go under a parent in scope.
+
+    >>> # rows = [OrgRow(2, "S1", "NOPE", UnitKind.STORE, {})]
+    >>> # validate_org_rows(session, rows, report, None, str) → report.errors[0].rule
+    >>> # 'parent_not_found'
     """
     db = _db_tree(session)
     by_code: dict[str, OrgRow] = {}

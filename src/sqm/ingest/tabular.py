@@ -134,6 +134,11 @@ def read_table(
     ``report.ignored_columns``; a missing required column or two headers naming the same
     field are errors on row 1. Empty rows (trailing ones from Excel, blank lines) are
     skipped but still counted, so row numbers match what Excel shows.
+
+    >>> rep = ImportReport(kind="demo")
+    >>> t = read_table(b"code,colour\\n\\nS1,red\\n", "x.csv", [Column("code", "编码")], rep)
+    >>> [(r.number, r.cells) for r in t.rows], rep.ignored_columns
+    ([(3, {'code': 'S1'})], ['colour'])
     """
     name = filename.lower()
     try:
@@ -245,6 +250,13 @@ class RowReader:
 
     A method returns ``None`` both for an empty cell and for a bad one (which is then in
     the report), so the caller can go on checking the rest of the row.
+
+    >>> rep = ImportReport(kind="demo")
+    >>> t = Table(headers={"lat": "纬度"})
+    >>> RowReader(Row(5, {"lat": "95"}), t, rep).number("lat", lo=-90, hi=90) is None
+    True
+    >>> str(rep.errors[0])
+    "row 5, column 纬度: must lie in [-90, 90] (found '95') [out_of_range]"
     """
 
     def __init__(self, row: Row, table: Table, report: ImportReport) -> None:
@@ -450,6 +462,10 @@ def write_table(
 
     Floats are written with the shortest text that reads back to the same number, so an
     export imports back unchanged.
+
+    >>> data = write_table([Column("code", "编码")], [{"code": "S1"}], fmt="csv", lang="zh")
+    >>> data.decode("utf-8-sig").splitlines()
+    ['编码', 'S1']
     """
     header = [c.header(lang) for c in columns]
     if fmt == "csv":

@@ -208,7 +208,11 @@ def export_table(
     lang: Lang = "zh",
     scope_paths: Sequence[str] | None = None,
 ) -> bytes:
-    """Export ``kind`` ("org", "indicators" or "weights"); ``scope_paths`` limits org units."""
+    """Export ``kind`` ("org", "indicators" or "weights"); ``scope_paths`` limits org units.
+
+    >>> # data = export_table(session, "weights", fmt="xlsx", lang="en")
+    >>> # import_weight_profiles(session, data, "w.xlsx").changed → False
+    """
     if kind == "org":
         return export_org_units(session, fmt=fmt, lang=lang, scope_paths=scope_paths)
     if kind == "indicators":
