@@ -281,7 +281,9 @@ DEMO_STEPS: list[tuple[str, str]] = [
     ("indicator system", "sqm.services.demo:build_indicators"),
     ("users", "sqm.services.demo:build_users"),
     ("network", "sqm.services.demo_network:build_demo_network"),
+    ("inspections", "sqm.services.inspection_demo:build_demo_inspections"),
     ("complaints", "sqm.services.complaint_demo:build_demo_complaints"),
+    ("surveys", "sqm.services.survey_demo:build_demo_surveys"),
     # Capabilities add their steps above this line; the evaluation runs last.
     ("evaluation", "sqm.services.demo:evaluate_all"),
 ]

@@ -21,6 +21,7 @@ NAV: list[NavItem] = [
     NavItem("Indicator system", "/indicators", Permission.VIEW_INDICATORS),
     NavItem("Weight profiles", "/weights", Permission.VIEW_INDICATORS),
     NavItem("Import / export", "/imports", Permission.EDIT_ORG),
+    NavItem("Network", "/network", Permission.VIEW_NETWORK),
     NavItem("Complaints", "/complaints", Permission.HANDLE_COMPLAINTS),
     NavItem("Complaint dashboard", "/complaints/dashboard", Permission.VIEW_SCORES),
     NavItem("Users", "/admin/users", Permission.MANAGE_USERS),

@@ -11,6 +11,7 @@ ROUTER_MODULES: list[str] = [
     "sqm.web.routers.admin",
     "sqm.web.routers.scores",
     "sqm.web.routers.imports",
+    "sqm.web.routers.network",
     "sqm.web.routers.complaints",
     "sqm.web.api.org_units",
     "sqm.web.api.indicators",

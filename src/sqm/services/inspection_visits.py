@@ -1,0 +1,498 @@
+"""Inspection use cases: checklist versions, drafts, submission with evidence checks, review,
+appeals, rectification tasks (整改) and the per-store measures the indicator system reads.
+
+Scores always follow the final decision: an item whose finding was overturned on appeal
+counts as compliant, the visit is re-scored and its rectification task is cancelled; only
+accepted visits feed store scores. Every change goes through audited tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sqm.domain.checklist import Checklist, Evidence, ItemKind, Traffic, WeightProfile
+from sqm.domain.checklist_template import template_checklist, template_profile
+from sqm.domain.org import StoreTier, UnitKind
+from sqm.methods.evidence_checks import (
+    EvidenceRules,
+    PhotoFingerprint,
+    VisitEvidence,
+    check_visit,
+)
+from sqm.methods.visit_score import answers_matrix, compile_checklist, score_visits
+from sqm.store.models import OrgUnit, Period
+from sqm.store.models.inspection import (
+    InspectionAppeal,
+    InspectionChecklist,
+    InspectionEvidence,
+    InspectionRectification,
+    InspectionVisit,
+)
+
+APPEAL_DAYS = 7  # a store manager may appeal a finding within 7 days of the review
+RECTIFY_DAYS = 14  # a failed item must be rectified within 14 days
+#: Section codes of the template → the indicator system's ``section:<code>`` references.
+SECTION_REF = {"environment_facilities": "environment", "customer_retention": "retention"}
+
+
+class InspectionError(ValueError):
+    """A request that breaks an inspection rule; the message says which and why."""
+
+
+def now_utc() -> datetime:
+    """The current time in UTC."""
+    return datetime.now(UTC)
+
+
+def ensure_template_checklist(session: Session) -> InspectionChecklist:
+    """The stored row of the shipped template checklist, created on first use."""
+    cl = template_checklist()
+    row = session.scalar(
+        select(InspectionChecklist).where(
+            InspectionChecklist.code == cl.code, InspectionChecklist.version == cl.version
+        )
+    )
+    if row is None:
+        row = InspectionChecklist(
+            code=cl.code,
+            version=cl.version,
+            name_zh=cl.name_zh,
+            name_en=cl.name_en,
+            definition=cl.model_dump(mode="json"),
+        )
+        session.add(row)
+        session.flush()
+    return row
+
+
+@lru_cache(maxsize=32)
+def _checklist_cached(checklist_id: int, code: str, version: int, blob: str) -> Checklist:
+    return Checklist.model_validate_json(blob)
+
+
+def checklist_of(row: InspectionChecklist) -> Checklist:
+    """The validated checklist of a stored version."""
+    import json
+
+    return _checklist_cached(row.id, row.code, row.version, json.dumps(row.definition))
+
+
+def traffic_class(unit: OrgUnit, tier_median: Mapping[str, float]) -> Traffic:
+    """客流量大/小 relative to stores of the same tier: > 1.25× or < 0.75× the tier median."""
+    med = tier_median.get(str(unit.tier or ""), 0.0)
+    if not unit.traffic or med <= 0:
+        return Traffic.NORMAL
+    if unit.traffic > 1.25 * med:
+        return Traffic.HIGH
+    if unit.traffic < 0.75 * med:
+        return Traffic.LOW
+    return Traffic.NORMAL
+
+
+def tier_medians(session: Session) -> dict[str, float]:
+    """Median monthly traffic per store tier."""
+    rows = session.execute(
+        select(OrgUnit.tier, OrgUnit.traffic).where(
+            OrgUnit.kind == UnitKind.STORE, OrgUnit.traffic.is_not(None)
+        )
+    ).all()
+    df = pd.DataFrame(rows, columns=["tier", "traffic"])
+    if df.empty:
+        return {}
+    return {str(k): float(v) for k, v in df.groupby("tier")["traffic"].median().items()}
+
+
+def profile_for(
+    checklist: Checklist, unit: OrgUnit, medians: Mapping[str, float], stage: str = "early"
+) -> WeightProfile:
+    """The weight profile of a store: its tier, province, traffic and the programme stage.
+
+    Competitor stores have no tier of ours; they are weighed as first-level stores so
+    rankings compare like with like.
+    """
+    tier = StoreTier(unit.tier) if unit.tier else StoreTier.FIRST_LEVEL
+    return template_profile(
+        tier,
+        stage=stage,
+        traffic=traffic_class(unit, medians),
+        in_province=unit.in_province,
+        checklist=checklist,
+    )
+
+
+@dataclass(frozen=True)
+class VisitScore:
+    """A scored visit: total, grade, pass, section scores and vetoed indicators."""
+
+    total: float
+    grade: str
+    passed: bool
+    sections: dict[str, float | None]
+    vetoed: list[str]
+    failed_items: list[str]
+
+
+def score_answers(
+    checklist: Checklist,
+    answers: Mapping[str, Any],
+    profile: WeightProfile,
+    overturned: list[str] | tuple[str, ...] = (),
+) -> VisitScore:
+    """Score one visit's answers; overturned findings count as compliant (full marks)."""
+    lay = compile_checklist(checklist)
+    clean: dict[str, float | None] = {}
+    for code, v in answers.items():
+        clean[code] = None if v is None or v == "" else float(v)
+    for code in overturned:
+        clean[code] = float(checklist.item(code).scale_max)
+    missing = [
+        it.code for it in checklist.items() if not it.na_allowed and clean.get(it.code) is None
+    ]
+    if missing:
+        raise InspectionError(
+            f"answers missing for items {missing[:5]} (not applicable is not allowed)"
+        )
+    s = score_visits(lay, answers_matrix(lay, [clean]), profile)
+    sections = {
+        code: (None if np.isnan(v) else round(float(v), 2))
+        for code, v in zip(lay.section_codes, s.section[0], strict=True)
+    }
+    vetoed = [k for k, flag in zip(lay.indicator_codes, s.vetoed[0], strict=True) if flag]
+    failed = [
+        it.code
+        for it in checklist.items()
+        if clean.get(it.code) is not None and clean[it.code] == 0
+    ]
+    return VisitScore(
+        total=round(float(s.total[0]), 2),
+        grade=str(s.grade[0]),
+        passed=bool(s.passed[0]),
+        sections=sections,
+        vetoed=vetoed,
+        failed_items=failed,
+    )
+
+
+def save_draft(
+    session: Session, visit: InspectionVisit, answers: Mapping[str, Any], notes: str = ""
+) -> InspectionVisit:
+    """Keep a half-filled visit on the server (the phone also keeps it locally)."""
+    if visit.status != "draft":
+        raise InspectionError(f"visit {visit.id} is {visit.status}; only drafts can be saved")
+    cl = checklist_of(visit.checklist)
+    known = set(cl.item_codes())
+    unknown = [k for k in answers if k not in known]
+    if unknown:
+        raise InspectionError(f"unknown item codes {unknown[:5]}")
+    visit.answers = {k: answers[k] for k in answers}
+    visit.notes = notes
+    return visit
+
+
+def submit_visit(
+    session: Session,
+    visit: InspectionVisit,
+    answers: Mapping[str, Any],
+    *,
+    started_at: datetime | None,
+    ended_at: datetime | None,
+    checkin: tuple[float, float] | None,
+    purchase_made: bool = False,
+    notes: str = "",
+    item_notes: Mapping[str, str] | None = None,
+    stage: str = "early",
+    rules: EvidenceRules | None = None,
+) -> InspectionVisit:
+    """Submit a visit all at once: validate, score, run the evidence checks.
+
+    The visit goes to ``needs_review`` when an evidence check fails (place, time, length,
+    reused photos, missing required evidence), else to ``submitted``; a reviewer accepts it.
+    """
+    if visit.status != "draft":
+        raise InspectionError(f"visit {visit.id} was already submitted")
+    cl = checklist_of(visit.checklist)
+    prof = profile_for(cl, visit.unit, tier_medians(session), stage)
+    item_notes = dict(item_notes or {})
+    score = score_answers(cl, answers, prof)
+    reasons: list[list[str]] = []
+    for code in score.failed_items:
+        it = cl.item(code)
+        if Evidence.NOTE in it.evidence and not item_notes.get(code, "").strip():
+            raise InspectionError(f"item {code!r} failed: a note is required ({it.text_zh})")
+    photos = list(
+        session.scalars(select(InspectionEvidence).where(InspectionEvidence.visit_id == visit.id))
+    )
+    kinds = {(e.item_code, e.kind) for e in photos}
+    for code in score.failed_items:
+        it = cl.item(code)
+        for ev in (Evidence.PHOTO, Evidence.RECEIPT):
+            if ev in it.evidence and (code, ev.value) not in kinds:
+                reasons.append(
+                    ["missing_evidence", f"{code}: {ev.value} missing / 缺少{ev.value}证据"]
+                )
+    mine = [
+        PhotoFingerprint(str(visit.id), str(e.id), e.sha256, _ahash_int(e.ahash)) for e in photos
+    ]
+    others = _other_photos(session, visit, [e.sha256 for e in photos])
+    lat, lon = checkin if checkin else (None, None)
+    review = check_visit(
+        VisitEvidence(
+            visit_id=str(visit.id),
+            store_lat=float(visit.unit.lat or 0.0),
+            store_lon=float(visit.unit.lon or 0.0),
+            checkin_lat=lat,
+            checkin_lon=lon,
+            started_at=started_at,
+            ended_at=ended_at,
+            planned_date=visit.planned_date,
+            photos=mine,
+        ),
+        others,
+        rules,
+    )
+    reasons += [[c, m] for c, m in review.reasons]
+    visit.answers = {k: answers.get(k) for k in cl.item_codes()}
+    visit.item_notes = item_notes
+    visit.notes = notes
+    visit.started_at, visit.ended_at = started_at, ended_at
+    visit.checkin_lat, visit.checkin_lon = lat, lon
+    visit.purchase_made = purchase_made
+    _apply_score(visit, score, prof.code)
+    visit.review_reasons = reasons
+    visit.status = "needs_review" if reasons else "submitted"
+    visit.submitted_at = now_utc()
+    return visit
+
+
+def _ahash_int(h: str | None) -> int | None:
+    return int(h, 16) if h else None
+
+
+def _other_photos(
+    session: Session, visit: InspectionVisit, shas: list[str]
+) -> list[PhotoFingerprint]:
+    """Photos of other visits: exact matches by hash, and those of the last 90 days."""
+    since = now_utc() - timedelta(days=90)
+    rows = session.scalars(
+        select(InspectionEvidence).where(
+            InspectionEvidence.visit_id != visit.id,
+            (InspectionEvidence.sha256.in_(shas)) | (InspectionEvidence.uploaded_at >= since),
+        )
+    )
+    return [
+        PhotoFingerprint(str(e.visit_id), str(e.id), e.sha256, _ahash_int(e.ahash)) for e in rows
+    ]
+
+
+def _apply_score(visit: InspectionVisit, score: VisitScore, profile_code: str) -> None:
+    visit.total = score.total
+    visit.grade = score.grade
+    visit.passed = score.passed
+    visit.section_scores = score.sections
+    visit.vetoed = score.vetoed
+    visit.profile_code = profile_code
+
+
+def rescore(session: Session, visit: InspectionVisit, stage: str = "early") -> InspectionVisit:
+    """Score a visit again from its answers and overturned findings."""
+    cl = checklist_of(visit.checklist)
+    prof = profile_for(cl, visit.unit, tier_medians(session), stage)
+    _apply_score(visit, score_answers(cl, visit.answers, prof, visit.overturned), prof.code)
+    return visit
+
+
+def review_visit(
+    session: Session,
+    visit: InspectionVisit,
+    *,
+    accept: bool,
+    reviewer_id: int,
+    note: str = "",
+    today: date | None = None,
+) -> list[InspectionRectification]:
+    """Accept or reject a submitted visit; acceptance opens a 整改 task per failed item."""
+    if visit.status not in ("submitted", "needs_review"):
+        raise InspectionError(
+            f"visit {visit.id} is {visit.status}; only submitted visits are reviewed"
+        )
+    visit.status = "accepted" if accept else "rejected"
+    visit.reviewed_by_id = reviewer_id
+    visit.reviewed_at = now_utc()
+    visit.review_note = note
+    if not accept:
+        return []
+    cl = checklist_of(visit.checklist)
+    due = (today or date.today()) + timedelta(days=RECTIFY_DAYS)
+    tasks = []
+    for code, v in visit.answers.items():
+        if v is None or float(v) != 0 or code in visit.overturned:
+            continue
+        it = cl.item(code)
+        task = InspectionRectification(
+            visit_id=visit.id,
+            unit_id=visit.unit_id,
+            item_code=code,
+            title_zh=f"整改:{it.text_zh}",
+            title_en=f"Rectify: {it.text_en}",
+            due_date=due,
+        )
+        session.add(task)
+        tasks.append(task)
+    session.flush()
+    return tasks
+
+
+def raise_appeal(
+    session: Session,
+    visit: InspectionVisit,
+    item_code: str,
+    user_id: int,
+    reason: str,
+    today: date | None = None,
+) -> InspectionAppeal:
+    """A store manager appeals one finding of an accepted visit, within the deadline."""
+    today = today or date.today()
+    if visit.status != "accepted" or visit.reviewed_at is None:
+        raise InspectionError("only findings of accepted visits can be appealed")
+    deadline = visit.reviewed_at.date() + timedelta(days=APPEAL_DAYS)
+    if today > deadline:
+        raise InspectionError(f"the appeal deadline was {deadline}")
+    v = visit.answers.get(item_code)
+    if v is None or float(v) != 0:
+        raise InspectionError(f"item {item_code!r} is not a finding of this visit")
+    if not reason.strip():
+        raise InspectionError("an appeal needs a reason")
+    open_ = session.scalar(
+        select(InspectionAppeal).where(
+            InspectionAppeal.visit_id == visit.id,
+            InspectionAppeal.item_code == item_code,
+        )
+    )
+    if open_ is not None:
+        raise InspectionError(f"item {item_code!r} was already appealed")
+    appeal = InspectionAppeal(
+        visit_id=visit.id,
+        item_code=item_code,
+        raised_by_id=user_id,
+        reason=reason,
+        deadline=deadline,
+    )
+    session.add(appeal)
+    session.flush()
+    return appeal
+
+
+def decide_appeal(
+    session: Session, appeal: InspectionAppeal, *, overturn: bool, user_id: int, note: str = ""
+) -> InspectionAppeal:
+    """Uphold or overturn an appealed finding; the visit's score follows the decision."""
+    if appeal.status != "open":
+        raise InspectionError(f"appeal {appeal.id} was already decided")
+    appeal.status = "overturned" if overturn else "upheld"
+    appeal.decided_by_id = user_id
+    appeal.decided_at = now_utc()
+    appeal.decision_note = note
+    if overturn:
+        visit = appeal.visit
+        visit.overturned = sorted({*visit.overturned, appeal.item_code})
+        rescore(session, visit)
+        task = session.scalar(
+            select(InspectionRectification).where(
+                InspectionRectification.visit_id == visit.id,
+                InspectionRectification.item_code == appeal.item_code,
+            )
+        )
+        if task is not None and task.status == "open":
+            task.status = "cancelled"
+            task.closing_note = "finding overturned on appeal / 申诉成立"
+    return appeal
+
+
+def close_rectification(
+    session: Session, task: InspectionRectification, note: str, evidence_id: int | None = None
+) -> InspectionRectification:
+    """Close a 整改 task with a note (and optionally an evidence file)."""
+    if task.status != "open":
+        raise InspectionError(f"task {task.id} is {task.status}")
+    if not note.strip():
+        raise InspectionError("closing a rectification task needs a note saying what was done")
+    task.status = "closed"
+    task.closed_at = now_utc()
+    task.closing_note = note
+    task.evidence_id = evidence_id
+    return task
+
+
+def accepted_visits_frame(session: Session, period_ids: list[int] | None = None) -> pd.DataFrame:
+    """Accepted visits as a frame: visit_id, unit_id, period_id, inspector_id, total, sections."""
+    stmt = select(
+        InspectionVisit.id,
+        InspectionVisit.unit_id,
+        InspectionVisit.period_id,
+        InspectionVisit.inspector_id,
+        InspectionVisit.total,
+        InspectionVisit.section_scores,
+        InspectionVisit.vetoed,
+    ).where(InspectionVisit.status == "accepted")
+    if period_ids is not None:
+        stmt = stmt.where(InspectionVisit.period_id.in_(period_ids))
+    rows = session.execute(stmt).all()
+    return pd.DataFrame(
+        rows,
+        columns=["visit_id", "unit_id", "period_id", "inspector_id", "total", "sections", "vetoed"],
+    )
+
+
+def inspection_values(session: Session, period: Period) -> pd.DataFrame:
+    """Producer for the indicator system: per store, each section's mean score over the
+    period's accepted visits (``section:<code>``, with n and standard error) and
+    ``veto:basic_norms`` = 0 when any visit broke a basic service norm, else 1."""
+    df = accepted_visits_frame(session, [period.id])
+    cols = ["unit_id", "source_ref", "value", "n", "se"]
+    if df.empty:
+        return pd.DataFrame(columns=cols)
+    secs = pd.DataFrame(list(df["sections"])).astype(float)
+    secs["unit_id"] = df["unit_id"].to_numpy()
+    long = secs.melt(id_vars="unit_id", var_name="section", value_name="score").dropna()
+    agg = long.groupby(["unit_id", "section"])["score"].agg(["mean", "count", "std"]).reset_index()
+    out = pd.DataFrame(
+        {
+            "unit_id": agg["unit_id"],
+            "source_ref": "section:" + agg["section"].map(lambda c: SECTION_REF.get(c, c)),
+            "value": agg["mean"],
+            "n": agg["count"],
+            "se": agg["std"] / np.sqrt(agg["count"]),
+        }
+    )
+    veto = df.assign(v=df["vetoed"].map(lambda v: "service_norms" in (v or [])))
+    vv = veto.groupby("unit_id")["v"].agg(["any", "size"]).reset_index()
+    norms = pd.DataFrame(
+        {
+            "unit_id": vv["unit_id"],
+            "source_ref": "veto:basic_norms",
+            "value": np.where(vv["any"], 0.0, 1.0),
+            "n": vv["size"],
+            "se": np.nan,
+        }
+    )
+    return pd.concat([out, norms], ignore_index=True)[cols]
+
+
+def failed_item_label(checklist: Checklist, code: str, locale: str) -> str:
+    """The text of an item in the user's language."""
+    it = checklist.item(code)
+    return it.text_zh if locale.startswith("zh") else it.text_en
+
+
+def item_is_yes_no(checklist: Checklist, code: str) -> bool:
+    """Whether an item is answered yes/no."""
+    return checklist.item(code).kind is ItemKind.YES_NO
