@@ -13,7 +13,7 @@ from sqm.domain.roles import Role
 from sqm.services.exports import export_table
 from sqm.services.users import create_user, grant
 from sqm.store.engine import make_sessionmaker, transaction
-from sqm.store.models import OrgUnit
+from sqm.store.models import AuditEntry, OrgUnit
 
 from .conftest import audit_count, csv_bytes
 
@@ -46,6 +46,13 @@ def test_analyst_uploads_a_good_then_a_bad_file(client_as: ClientAs, demo_engine
     assert r.status_code == 200 and 'data-count="created">1<' in r.text
     unit = _units(demo_engine, "GD-GZ-D1-S99")["GD-GZ-D1-S99"]
     assert (unit.tier, unit.lat) == ("first_level", 23.1)
+    with make_sessionmaker(demo_engine)() as s:
+        who = s.scalars(
+            select(AuditEntry.username).where(
+                AuditEntry.entity == "org_unit", AuditEntry.entity_id == str(unit.id)
+            )
+        )
+        assert set(who) == {"analyst"}
     n_audit = audit_count(demo_engine)
     r = _upload(c, "org", good)
     assert 'data-count="unchanged">1<' in r.text and audit_count(demo_engine) == n_audit
