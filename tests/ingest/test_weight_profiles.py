@@ -172,3 +172,16 @@ def test_unknown_system_version(sqlite_engine: Engine) -> None:
     assert [(e.row, e.rule) for e in report.errors] == [(2, "unknown_system")]
     rows[1][3] = "1"
     assert run(sqlite_engine, import_weight_profiles, csv_bytes(rows), "w.csv").created == 1
+
+
+def test_removing_weighted_nodes_from_a_draft_warns_about_the_profiles(
+    sqlite_engine: Engine,
+) -> None:
+    run(sqlite_engine, import_indicator_systems, csv_bytes(IND_ZH), "i.csv")
+    run(sqlite_engine, import_weight_profiles, csv_bytes(W_ZH), "w.csv")
+    report = run(sqlite_engine, import_indicator_systems, csv_bytes(IND_ZH[:-1]), "i.csv")
+    assert report.deleted == 1
+    assert (
+        report.notes[0].startswith("TST: nodes D2.I1.drop were removed") and "P1" in report.notes[0]
+    )
+    assert "D2.I1.drop" not in _profiles(sqlite_engine)["P1"][1]

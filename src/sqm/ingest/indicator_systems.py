@@ -51,7 +51,7 @@ from sqm.domain.indicator import LEVEL_ORDER, NodeLevel
 from sqm.ingest.errors import ImportRejected, ImportReport
 from sqm.ingest.tabular import Column, RowReader, Table, choices, read_table, same_value
 from sqm.services.indicator_system import IndicatorRuleError, upsert_system
-from sqm.store.models import IndicatorSystem
+from sqm.store.models import IndicatorSystem, Weight, WeightProfile
 
 Progress = Callable[[int, int], None]
 
@@ -282,6 +282,29 @@ def _keep_stored_floats(system: IndicatorSystem, rows: list[NodeRow]) -> None:
                 row.values[f] = old
 
 
+def _weights_lost(session: Session, system: IndicatorSystem, rows: list[NodeRow]) -> list[str]:
+    """Warn which weight profiles lose weights because their nodes leave a draft system."""
+    if system.status == "published":
+        return []  # a published version is never changed: a new draft is made instead
+    keep = {r.values["code"] for r in rows}
+    gone = {n.id: n.code for n in system.nodes if n.code not in keep}
+    if not gone:
+        return []
+    hit = session.execute(
+        select(WeightProfile.code, Weight.node_id)
+        .join(Weight, Weight.profile_id == WeightProfile.id)
+        .where(Weight.node_id.in_(list(gone)))
+    ).all()
+    if not hit:
+        return []
+    profiles = sorted({str(code) for code, _ in hit})
+    nodes = sorted({gone[int(nid)] for _, nid in hit})
+    return [
+        f"{system.code}: nodes {', '.join(nodes)} were removed with their weights in profiles "
+        f"{', '.join(profiles)}; check that those profiles' sibling weights still sum to 1"
+    ]
+
+
 def import_indicator_systems(
     session: Session,
     data: bytes,
@@ -329,6 +352,7 @@ def import_indicator_systems(
             )
         if before is not None:
             _keep_stored_floats(before, sys.rows)
+            report.notes.extend(_weights_lost(session, before, sys.rows))
         try:
             out = upsert_system(
                 session, sys.code, sys.name_zh or "", name_en, [r.values for r in sys.rows]
