@@ -147,6 +147,37 @@ def test_summarise_drops_rows_without_a_group_label() -> None:
     assert len(two) == 3 and list(two.columns[:2]) == ["store", "group1"]
 
 
+def test_weighted_summary_matches_statsmodels_per_group() -> None:
+    from statsmodels.stats.weightstats import DescrStatsW
+
+    rng = np.random.default_rng(4)
+    n = 200
+    df = pd.DataFrame({"gap": rng.normal(-0.3, 1.0, n), "store": rng.choice(["a", "b"], n)})
+    df.loc[::9, "gap"] = np.nan
+    w = rng.uniform(0.5, 3.0, n)
+    out = summarise(df, by="store", weights=w)
+    for row in out.itertuples():
+        sel = (df.store == row.store).to_numpy() & df.gap.notna().to_numpy()
+        d = DescrStatsW(df.gap[sel], weights=w[sel])
+        ne = w[sel].sum() ** 2 / (w[sel] ** 2).sum()
+        assert row.mean == pytest.approx(d.mean)
+        assert row.n_eff == pytest.approx(ne)
+        assert row.sd == pytest.approx(np.sqrt(d.var * ne / (ne - 1)))
+        assert row.se == pytest.approx(row.sd / np.sqrt(ne))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.floats(0.1, 10))
+def test_weighted_summary_with_equal_weights_is_unweighted(seed: int, w: float) -> None:
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({"v": rng.normal(size=30), "store": rng.choice(list("ab"), 30)})
+    df["w"] = w
+    a = summarise(df[["v", "store"]], by="store")
+    b = summarise(df, by="store", weights="w")
+    assert (b["n_eff"] == b["n"]).all() or np.allclose(b["n_eff"], b["n"])
+    pd.testing.assert_frame_equal(a, b.drop(columns="n_eff"), atol=1e-9)
+
+
 def test_gap_input_errors() -> None:
     with pytest.raises(MethodInputError, match="same item columns"):
         item_gaps(P, E.rename(columns={"t1": "T1"}))

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sqm.methods._validation import MethodInputError
+from sqm.methods._validation import FloatArray, MethodInputError
 
 
 def _numeric_frame(frame: Any, name: str) -> pd.DataFrame:
@@ -132,6 +132,7 @@ def summarise(
     by: str | Sequence[str] | pd.Series | np.ndarray | None = None,
     columns: Sequence[str] | None = None,
     confidence: float = 0.95,
+    weights: str | pd.Series | np.ndarray | None = None,
 ) -> pd.DataFrame:
     """n, mean, sd, standard error and Student-t interval per variable (and group).
 
@@ -142,6 +143,15 @@ def summarise(
     groups with n < 2 get NaN sd and interval. Returns long data: one row per
     (group, variable) with columns ``variable``, ``n``, ``mean``, ``sd``, ``se``,
     ``lower``, ``upper`` (plus the group columns).
+
+    ``weights`` (a column name or one survey weight per row, e.g. from
+    :func:`sqm.methods.survey_weights.rake`): the mean becomes ``Σwx/Σw`` within each
+    group and variable, an ``n_eff`` column holds Kish's effective size ``(Σw)²/Σw²``
+    of the answers used, ``sd`` is the weighted standard deviation with the
+    ``n_eff/(n_eff − 1)`` correction, ``se = sd/√n_eff`` and ``t`` has ``n_eff − 1``
+    degrees of freedom (the Kish approximation, as
+    :func:`sqm.methods.proportions.mean_interval`). Equal weights give the unweighted
+    table.
 
     >>> g = pd.DataFrame({"store": ["a", "a", "b", "b"], "gap": [-1.0, 0.0, 1.0, 2.0]})
     >>> summarise(g, by="store")[["store", "n", "mean"]].to_dict("list")
@@ -177,7 +187,21 @@ def summarise(
             raise MethodInputError(f"by names {k!r}, which is not a column of data")
     if columns is None:
         used = {k for k in keys if isinstance(k, str)}
+        if isinstance(weights, str):
+            used.add(weights)
         columns = [c for c in data.columns if c not in used]
+    w_all: np.ndarray | None = None
+    if weights is not None:
+        if isinstance(weights, str):
+            if weights not in data.columns:
+                raise MethodInputError(f"weights names {weights!r}, which is not a column of data")
+            w_all = data[weights].to_numpy(dtype=float)
+        else:
+            w_all = np.asarray(weights, dtype=float).ravel()
+        if w_all.shape[0] != data.shape[0]:
+            raise MethodInputError(f"weights has {w_all.shape[0]} values for {data.shape[0]} rows")
+        if not np.isfinite(w_all).all() or (w_all < 0).any():
+            raise MethodInputError("weights must be finite and non-negative (no NaN)")
     values_frame = _numeric_frame(data[list(columns)], "data")
     if values_frame.shape[1] == 0:
         raise MethodInputError("no columns to summarise")
@@ -199,6 +223,8 @@ def summarise(
             codes = codes_f.astype(np.int64)
         else:
             codes = codes_f[keep].astype(np.int64)
+            if w_all is not None:
+                w_all = w_all[keep]
         n_groups = len(groups)
     else:
         codes = np.zeros(n_rows, dtype=np.int64)
@@ -207,28 +233,38 @@ def summarise(
     count = np.empty((n_groups, n_vars))
     mean = np.empty((n_groups, n_vars))
     sd = np.empty((n_groups, n_vars))
+    n_eff = np.empty((n_groups, n_vars))
     for j in range(n_vars):
         col = values_frame.iloc[:, j].to_numpy(dtype=float)
         if keep is not None:
             col = col[keep]
         ok = ~np.isnan(col)
         x = np.where(ok, col, 0.0)
-        cnt = np.bincount(codes, weights=ok, minlength=n_groups)
+        cnt: FloatArray = np.bincount(codes, weights=ok, minlength=n_groups).astype(float)
+        w = ok.astype(float) if w_all is None else np.where(ok, w_all, 0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            m = np.bincount(codes, weights=x, minlength=n_groups) / cnt
+            wsum = np.bincount(codes, weights=w, minlength=n_groups)
+            m = np.bincount(codes, weights=w * x, minlength=n_groups) / wsum
             # Two-pass variance (deviations from the group mean) for numerical stability.
             dev = np.where(ok, x - m[codes], 0.0)
-            ss = np.bincount(codes, weights=dev * dev, minlength=n_groups)
-            var = np.where(cnt > 1, ss / (cnt - 1), np.nan)
-        count[:, j], mean[:, j], sd[:, j] = cnt, m, np.sqrt(var)
+            ss = np.bincount(codes, weights=w * dev * dev, minlength=n_groups)
+            ne: FloatArray
+            if w_all is None:
+                ne = cnt
+                var = np.where(cnt > 1, ss / (cnt - 1), np.nan)
+            else:
+                ne = wsum**2 / np.bincount(codes, weights=w * w, minlength=n_groups)
+                var = np.where(ne > 1, ss / wsum * ne / (ne - 1), np.nan)
+        count[:, j], mean[:, j], sd[:, j], n_eff[:, j] = cnt, m, np.sqrt(var), ne
     with np.errstate(invalid="ignore", divide="ignore"):
-        se = sd / np.sqrt(count)
-        t = stats.t.isf((1 - confidence) / 2, np.where(count > 1, count - 1, np.nan))
+        se = sd / np.sqrt(n_eff)
+        t = stats.t.isf((1 - confidence) / 2, np.where(n_eff > 1, n_eff - 1, np.nan))
     mean = np.where(count > 0, mean, np.nan)
     long = pd.DataFrame(
         {
             "variable": np.tile(np.asarray(values_frame.columns, dtype=object), n_groups),
             "n": count.ravel().astype(np.int64),
+            **({} if w_all is None else {"n_eff": n_eff.ravel()}),
             "mean": mean.ravel(),
             "sd": sd.ravel(),
             "se": se.ravel(),
