@@ -100,3 +100,14 @@ def test_indicators_and_weights_through_the_cli(cli_db: Engine, tmp_path: Path) 
         assert r.exit_code == 0 and "0 created, 0 updated" in r.output, r.output
     r = runner.invoke(app, ["export", "org", str(tmp_path / "x.txt")])
     assert r.exit_code == 2
+
+
+def test_unmigrated_database_is_explained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SQM_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    get_settings.cache_clear()
+    try:
+        (tmp_path / "u.csv").write_bytes(csv_bytes(ORG_ZH))
+        r = CliRunner().invoke(app, ["import", "org", str(tmp_path / "u.csv")])
+    finally:
+        get_settings.cache_clear()
+    assert r.exit_code == 2 and "sqm db upgrade" in r.output

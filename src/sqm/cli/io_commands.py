@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from sqm.ingest.errors import RULES, ImportRejected, ImportReport
@@ -133,7 +134,14 @@ def print_report(report: ImportReport) -> None:
 
 
 def _import(kind: str, file: Path, dry_run: bool, as_json: bool) -> None:
-    report = run_import(kind, file, dry_run=dry_run)
+    try:
+        report = run_import(kind, file, dry_run=dry_run)
+    except DBAPIError as exc:
+        # Usually a database that was never initialised or is behind the code's schema.
+        console.print(
+            f"[red]database error: {exc.orig}[/]\nrun `sqm db upgrade` (or `sqm init`) first?"
+        )
+        raise typer.Exit(2) from exc
     if as_json:
         print(report.to_json())
     else:
