@@ -210,6 +210,7 @@ def _register_capabilities() -> None:
 #: Modules exposing ``register(app: typer.Typer)``. Each capability adds one line.
 CAPABILITY_COMMANDS: list[str] = [
     "sqm.cli.io_commands",
+    "sqm.cli.complaints",
 ]
 
 _register_capabilities()

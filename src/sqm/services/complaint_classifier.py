@@ -76,3 +76,25 @@ def load_or_build(path: Path | None = None) -> ComplaintClassifier:
     model = build_default()
     save(model, target)
     return model
+
+
+_LOADED: dict[Path, ComplaintClassifier] = {}
+
+
+def suggest_if_available(text: str, path: Path | None = None) -> tuple[str, float] | None:
+    """The best sub-category for ``text`` and its probability, if a trained model is on disk.
+
+    Never trains on the request path (training takes seconds): without a model file the
+    answer is None and the handler picks the category.
+    """
+    target = path or model_path()
+    if not text.strip():
+        return None
+    model = _LOADED.get(target)
+    if model is None:
+        if not target.exists():
+            return None
+        model = from_bytes(target.read_bytes())
+        _LOADED[target] = model
+    best = model.suggest([text], top=1)[0][0]
+    return best.label, best.probability

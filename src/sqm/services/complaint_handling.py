@@ -157,6 +157,11 @@ def intake(
     received = _aware(data.received_at)
     policy = DEFAULT_POLICIES.policy_for(channel, klass)
     fr_due, res_due = deadlines(policy, default_calendar(), received)
+    suggested: tuple[str, float] | None = None
+    if data.subcategory is None and data.text:
+        from sqm.services.complaint_classifier import suggest_if_available
+
+        suggested = suggest_if_available(data.text)
     repeat_of_id = None
     if data.repeat_of_source_id:
         repeat_of_id = session.scalar(
@@ -175,6 +180,8 @@ def intake(
         category=category,
         subcategory=data.subcategory,
         category_confirmed=data.subcategory is not None,
+        suggested_subcategory=suggested[0] if suggested else None,
+        suggestion_confidence=suggested[1] if suggested else None,
         text=data.text,
         received_at=received.astimezone(UTC),
         first_response_due=fr_due.astimezone(UTC),

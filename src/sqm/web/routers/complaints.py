@@ -33,7 +33,7 @@ from sqm.services.scope import Principal
 from sqm.store.models import Complaint, OrgUnit, User
 from sqm.web.deps import csrf_protect, current_principal, get_db, load_form, require
 from sqm.web.errors import Forbidden, InvalidInput, NotFound
-from sqm.web.templating import render
+from sqm.web.templating import render, request_locale
 
 handler = require(Permission.HANDLE_COMPLAINTS)
 
@@ -365,6 +365,7 @@ def dashboard(
         select(
             Complaint.received_at,
             Complaint.category,
+            func.coalesce(Complaint.subcategory, Complaint.category),
             Complaint.resolved_at,
             Complaint.resolution_due,
             Complaint.satisfaction,
@@ -378,6 +379,7 @@ def dashboard(
         columns=[
             "received_at",
             "category",
+            "subcategory",
             "resolved_at",
             "resolution_due",
             "satisfaction",
@@ -396,10 +398,8 @@ def dashboard(
             "values": [int(v) for v in trend],
         }
         par = pareto(df, "category")
-        names = {
-            c.code: c.name(request.state.locale if hasattr(request.state, "locale") else "zh")
-            for c in CATEGORIES
-        }
+        locale = request_locale(request)
+        names = {c.code: c.name(locale) for c in CATEGORIES}
         ctx["pareto"] = {
             "type": "echarts",
             "option": {
@@ -423,12 +423,14 @@ def dashboard(
             )
             ctx["on_time"] = round(float(ok.mean()) * 100, 1)
         end = df["received_at"].max().normalize() + pd.Timedelta(days=1)
-        h = hotspots(df, HotspotWindow.trailing(end, 7, 56), keys=("unit", "category"))
+        df["subcategory"] = df["subcategory"].fillna("unclassified")
+        h = hotspots(df, HotspotWindow.trailing(end, 21, 84), keys=("unit", "subcategory"))
         top = h[h["hotspot"]].head(20).reset_index()
+        sub_names = {sc.code: sc.name(locale) for sc in all_subcategories()}
         ctx["hot"] = [
             {
                 "unit": r["unit"],
-                "category": names.get(str(r["category"]), str(r["category"])),
+                "category": sub_names.get(str(r["subcategory"]), str(r["subcategory"])),
                 "current": int(r["count_current"]),
                 "expected": round(float(r["expected"]), 1),
                 "ratio": round(float(r["rate_ratio"]), 2),

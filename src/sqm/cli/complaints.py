@@ -1,0 +1,116 @@
+"""``sqm complaints …``: import complaint files, train the category suggester, scan hotspots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import func, select
+
+console = Console()
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``complaints`` command group to the CLI."""
+    group = typer.Typer(help="Complaints: import, category model, hotspots.")
+    app.add_typer(group, name="complaints")
+
+    @group.command("import")
+    def import_file(
+        path: Path,
+        source_system: str = typer.Option(
+            "import", help="source system recorded on every complaint"
+        ),
+        default_unit: str | None = typer.Option(None, help="org unit code for rows without one"),
+    ) -> None:
+        """Import a complaint template (CSV/Excel): all rows or none, errors by row and column."""
+        from sqm.cli.main import engine_from_env
+        from sqm.ingest.complaints import read_complaint_table
+        from sqm.services.complaint_import import store_import
+        from sqm.store.audit import Actor, acting_as
+        from sqm.store.engine import make_sessionmaker, transaction
+
+        result = read_complaint_table(path)
+        with acting_as(Actor(None, "cli")), transaction(make_sessionmaker(engine_from_env())) as s:
+            out = store_import(s, result, source_system, default_unit)
+            if out.errors:
+                for e in out.errors[:50]:
+                    console.print(f"[red]{e}[/red]")
+                console.print(f"[red]{len(out.errors)} error(s); nothing was written.[/red]")
+                raise typer.Exit(1)
+        console.print(f"{out.created} new complaint(s), {out.already_known} already known.")
+
+    @group.command("check-comcast")
+    def check_comcast(path: Path) -> None:
+        """Load the public Comcast complaints file and report its quirks (nothing is stored)."""
+        from sqm.ingest.complaints import load_comcast
+
+        r = load_comcast(path)
+        console.print(r.summary())
+        for e in r.errors:
+            console.print(f"[red]{e}[/red]")
+        console.print(r.facts)
+
+    @group.command("train-classifier")
+    def train_classifier(
+        with_corrections: bool = typer.Option(True, help="add confirmed categories from the store"),
+    ) -> None:
+        """Train the category suggester (generated texts + confirmed complaints) and save it under var/."""
+        from sqm.cli.main import engine_from_env
+        from sqm.services import complaint_classifier as svc
+        from sqm.store.engine import make_sessionmaker
+        from sqm.store.models import Complaint
+
+        pairs: list[tuple[str, str]] = []
+        if with_corrections:
+            with make_sessionmaker(engine_from_env())() as s:
+                rows = s.execute(
+                    select(Complaint.text, Complaint.subcategory).where(
+                        Complaint.category_confirmed.is_(True),
+                        Complaint.subcategory.is_not(None),
+                        Complaint.source_system != "demo",
+                    )
+                ).all()
+                pairs = [(t, sc) for t, sc in rows if t and sc]
+        model = svc.retrain(pairs)
+        console.print(
+            f"trained on generated texts + {len(pairs)} confirmed complaint(s); saved to {svc.save(model)}"
+        )
+
+    @group.command("hotspots")
+    def scan_hotspots(days: int = 7, baseline_days: int = 56, fdr: float = 0.05) -> None:
+        """Unit × category cells whose complaints rose significantly in the last ``days``."""
+        from sqm.cli.main import engine_from_env
+        from sqm.methods.complaint_measures import HotspotWindow, hotspots
+        from sqm.store.engine import make_sessionmaker
+        from sqm.store.models import Complaint, OrgUnit
+
+        with make_sessionmaker(engine_from_env())() as s:
+            rows = s.execute(
+                select(
+                    OrgUnit.code,
+                    func.coalesce(Complaint.subcategory, Complaint.category),
+                    Complaint.received_at,
+                ).join(OrgUnit, Complaint.unit_id == OrgUnit.id)
+            ).all()
+        df = pd.DataFrame(rows, columns=["unit", "category", "received_at"]).dropna()
+        if df.empty:
+            console.print("no complaints")
+            return
+        df["received_at"] = pd.to_datetime(df["received_at"], utc=True).dt.tz_localize(None)
+        end = df["received_at"].max().normalize() + pd.Timedelta(days=1)
+        h = hotspots(df, HotspotWindow.trailing(end, days, baseline_days), fdr=fdr)
+        t = Table("unit", "category", "current", "expected", "ratio", "q")
+        for r in h[h["hotspot"]].reset_index().to_dict("records"):
+            t.add_row(
+                str(r["unit"]),
+                str(r["category"]),
+                str(int(r["count_current"])),
+                f"{r['expected']:.1f}",
+                f"{r['rate_ratio']:.2f}",
+                f"{r['q_value']:.2g}",
+            )
+        console.print(t)
