@@ -64,10 +64,10 @@ def nps_wave(any_engine: Engine) -> Iterator[tuple[Engine, dict[str, object]]]:
         stores = _org(s)
         period = _period(s)
         inst = sf.store_instrument(s, nps_csat())
-        wave = sf.create_wave(
+        sf.create_wave(
             s, code="W1", period=period, instrument=inst, stores=stores, total=15, minimum=5
         )
-        closing = sf.create_wave(
+        sf.create_wave(
             s,
             code="W2",
             period=period,

@@ -65,13 +65,15 @@ BUSINESS_SHARE = 0.3
 
 @dataclass(frozen=True)
 class DemoStore:
-    """A store of the demo chain: code, city, province, tier and monthly customer traffic."""
+    """A store of the demo chain: code, city, province, tier and monthly customer traffic;
+    ``city_effect`` overrides the built-in effect of the city (for other org trees)."""
 
     unit: str
     city: str
     province: str
     tier: str
     traffic: int
+    city_effect: float | None = None
 
 
 def demo_stores(n: int = 24, seed: int = 7) -> list[DemoStore]:
@@ -99,7 +101,11 @@ def _store_quality(
 ) -> npt.NDArray[np.float64]:
     city_effect = {c: e for c, _, e in CITIES}
     return np.array(
-        [TIER_EFFECT.get(s.tier, 0.0) + city_effect.get(s.city, 0.0) for s in stores]
+        [
+            TIER_EFFECT.get(s.tier, 0.0)
+            + (s.city_effect if s.city_effect is not None else city_effect.get(s.city, 0.0))
+            for s in stores
+        ]
     ) + rng.normal(0, 0.15, len(stores))
 
 
@@ -118,7 +124,7 @@ def _respondents(
     if total is not None:
         # proportional to traffic, like a quota plan, at least 5 per store and period
         share = traffic / traffic.sum()
-        counts = np.maximum(5, np.round(share * total / len(periods))).astype(np.int64)
+        counts = np.maximum(5, np.round(share * total)).astype(np.int64)
     else:
         counts = np.full(len(stores), per_store or 20, dtype=np.int64)
     store_idx = np.repeat(np.arange(len(stores)), counts)

@@ -24,6 +24,7 @@ NAV: list[NavItem] = [
     NavItem("Network", "/network", Permission.VIEW_NETWORK),
     NavItem("Complaints", "/complaints", Permission.HANDLE_COMPLAINTS),
     NavItem("Complaint dashboard", "/complaints/dashboard", Permission.VIEW_SCORES),
+    NavItem("Customer surveys", "/surveys", Permission.VIEW_SCORES),
     NavItem("Users", "/admin/users", Permission.MANAGE_USERS),
     NavItem("Audit log", "/admin/audit", Permission.VIEW_AUDIT),
 ]

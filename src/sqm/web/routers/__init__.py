@@ -13,6 +13,8 @@ ROUTER_MODULES: list[str] = [
     "sqm.web.routers.imports",
     "sqm.web.routers.network",
     "sqm.web.routers.complaints",
+    "sqm.web.routers.survey_public",
+    "sqm.web.routers.surveys",
     "sqm.web.api.org_units",
     "sqm.web.api.indicators",
     "sqm.web.api.weight_profiles",

@@ -1,0 +1,200 @@
+"""The customer's survey page and the analyst pages/API, on the foundation demo."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pyreadstat
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+
+from conftest import make_client
+from sqm.domain.instrument_templates import SERVQUAL_ITEMS, nps_csat, servqual
+from sqm.domain.wave import LinkMode, WaveStatus
+from sqm.services import survey_fielding as sf
+from sqm.services.survey_links import LinkSigner
+from sqm.store.engine import make_sessionmaker
+from sqm.store.models import OrgUnit, Period, RoleGrant, User
+
+
+def _signer() -> LinkSigner:
+    return LinkSigner(b"test-secret".ljust(16, b"."))
+
+
+@pytest.fixture
+def waves(demo_engine: Engine) -> dict[str, object]:
+    factory = make_sessionmaker(demo_engine)
+    with factory() as s:
+        manager = s.scalar(select(User).where(User.username == "store.manager"))
+        assert manager is not None
+        grant = s.scalar(select(RoleGrant).where(RoleGrant.user_id == manager.id))
+        assert grant is not None
+        own = s.get_one(OrgUnit, grant.scope_unit_id)
+        own_stores = [
+            u
+            for u in s.scalars(
+                select(OrgUnit).where(OrgUnit.kind == "store", OrgUnit.path.startswith(own.path))
+            )
+        ]
+        other = s.scalars(
+            select(OrgUnit)
+            .where(OrgUnit.kind == "store", ~OrgUnit.path.startswith(own.path))
+            .limit(2)
+        ).all()
+        stores = own_stores[:1] + list(other)
+        period = s.scalars(select(Period).order_by(Period.start.desc())).first()
+        assert period is not None
+        sq = sf.create_wave(
+            s,
+            code="T-SQ",
+            period=period,
+            instrument=sf.store_instrument(s, servqual()),
+            stores=stores,
+            total=15,
+        )
+        quick = sf.create_wave(
+            s,
+            code="T-Q",
+            period=period,
+            instrument=sf.store_instrument(s, nps_csat()),
+            stores=list(other),
+            total=10,
+        )
+        closed = sf.create_wave(
+            s,
+            code="T-C",
+            period=period,
+            instrument=sf.store_instrument(s, nps_csat()),
+            stores=stores,
+            total=15,
+            status=WaveStatus.CLOSED,
+        )
+        tok = sf.create_wave(
+            s,
+            code="T-T",
+            period=period,
+            instrument=sf.store_instrument(s, nps_csat()),
+            stores=stores,
+            total=15,
+            link_mode=LinkMode.TOKEN,
+        )
+        tokens = sf.issue_tokens(s, _signer(), tok, stores[0], 1)
+        s.commit()
+        return {
+            "sq": sq.id,
+            "quick": quick.id,
+            "closed": closed.id,
+            "own": stores[0].code,
+            "other": other[0].code,
+            "token": tokens[0],
+        }
+
+
+def _servqual_form() -> dict[str, str]:
+    form = {f"{c}_{f}": "6" if f == "e" else "5" for c, *_ in SERVQUAL_ITEMS for f in "ep"}
+    form.update(
+        imp_tangibles="10",
+        imp_reliability="30",
+        imp_responsiveness="20",
+        imp_assurance="20",
+        imp_empathy="20",
+    )
+    form.update(segment="1", age_band="2", tenure="2", product="1", lang="zh")
+    return form
+
+
+def test_customer_answers_and_is_counted(
+    demo_engine: Engine, waves: dict[str, object], client_as: Callable[[str], TestClient]
+) -> None:
+    public = make_client(demo_engine)
+    link = "/s/" + _signer().open_link("T-SQ", str(waves["own"]))
+    page = public.get(link)
+    assert page.status_code == 200
+    assert 'name="T1_e"' in page.text and "/static/surveys/survey.js" in page.text
+    assert "cdn" not in page.text.lower() and len(page.content) < 150_000
+    en = public.get(link + "?lang=en")
+    assert "The staff give prompt service" in en.text
+    # a bad constant sum comes back with the message next to the field, nothing stored
+    bad = dict(_servqual_form(), imp_empathy="25")
+    r = public.post(link, data=bad)
+    assert r.status_code == 422
+    assert re.search(r'id="err-imp"[^>]*>各项分值之和须为 100', r.text)
+    r = public.post(link, data=_servqual_form())
+    assert r.status_code == 200 and "感谢" in r.text
+    analyst = client_as("analyst")
+    quota = analyst.get(f"/surveys/{waves['sq']}")
+    row = re.search(rf'<tr data-unit="{waves["own"]}".*?class="achieved">(\d+)<', quota.text, re.S)
+    assert row and row.group(1) == "1"
+    api = analyst.get(f"/api/v1/surveys/waves/{waves['sq']}/responses/count").json()
+    assert api["responses"] == 1
+
+
+def test_refusals_have_clear_pages(demo_engine: Engine, waves: dict[str, object]) -> None:
+    public = make_client(demo_engine)
+    assert public.get("/s/o.bad.link").status_code == 404
+    closed = "/s/" + _signer().open_link("T-C", str(waves["own"]))
+    r = public.get(closed)
+    assert r.status_code == 410 and "调查已结束" in r.text
+    token = f"/s/{waves['token']}"
+    assert public.get(token).status_code == 200
+    assert public.post(token, data={"nps": "8", "csat": "4", "segment": "2"}).status_code == 200
+    again = public.get(token + "?lang=en")
+    assert again.status_code == 410 and "already been used" in again.text
+    assert public.post(token, data={"nps": "8", "csat": "4", "segment": "2"}).status_code == 410
+
+
+def test_store_manager_sees_own_stores_only(
+    waves: dict[str, object], client_as: Callable[[str], TestClient]
+) -> None:
+    manager = client_as("store.manager")
+    page = manager.get(f"/surveys/{waves['sq']}")
+    assert page.status_code == 200
+    assert (
+        f'data-unit="{waves["own"]}"' in page.text
+        and f'data-unit="{waves["other"]}"' not in page.text
+    )
+    assert manager.get(f"/surveys/{waves['quick']}").status_code == 404
+    assert manager.get(f"/api/v1/surveys/waves/{waves['quick']}/analysis").status_code == 404
+    assert manager.get(f"/surveys/{waves['sq']}/answers.sav").status_code == 403
+    listed = manager.get("/api/v1/surveys/waves").json()["waves"]
+    assert waves["quick"] not in [w["id"] for w in listed]
+
+
+def test_exports_and_analysis(
+    demo_engine: Engine,
+    waves: dict[str, object],
+    client_as: Callable[[str], TestClient],
+    tmp_path: Path,
+) -> None:
+    public = make_client(demo_engine)
+    for unit in (waves["own"], waves["other"]):
+        link = "/s/" + _signer().open_link("T-SQ", str(unit))
+        for k in range(3):
+            form = _servqual_form()
+            form["T1_p"] = str(3 + k)
+            form["segment"] = str(1 + k % 2)
+            headers = {"user-agent": f"agent-{unit}-{k}"}
+            assert public.post(link, data=form, headers=headers).status_code == 200
+    analyst = client_as("analyst")
+    sav = analyst.get(f"/surveys/{waves['sq']}/answers.sav")
+    assert sav.status_code == 200
+    (tmp_path / "a.sav").write_bytes(sav.content)
+    df, meta = pyreadstat.read_sav(str(tmp_path / "a.sav"))
+    assert len(df) == 6 and meta.column_names_to_labels["T1_p"].startswith("营业厅有现代化的设备")
+    report = analyst.get(f"/api/v1/surveys/waves/{waves['sq']}/analysis").json()
+    assert report["responses"] == 6
+    assert "gaps" in report, report["notes"]
+    sq = next(g for g in report["gaps"] if g["code"] == "SQ")
+    assert sq["n"] == 6
+    page = analyst.get(f"/surveys/{waves['sq']}/analysis")
+    assert page.status_code == 200 and 'class="chart"' in page.text
+    xlsx = analyst.get(f"/surveys/{waves['sq']}/analysis.xlsx")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    png = analyst.get(f"/surveys/{waves['sq']}/qr/{waves['own']}.png")
+    assert png.status_code == 200 and png.content[:4] == b"\x89PNG"
+    svg = analyst.get(f"/surveys/{waves['sq']}/qr/{waves['own']}.svg")
+    assert svg.status_code == 200 and b"<svg" in svg.content
+    assert analyst.get("/surveys").status_code == 200
