@@ -96,6 +96,8 @@ def test_masking_and_scope_per_role(
         if page.status_code == 200:
             assert PHONE not in page.text and masked in page.text, role
         assert PHONE not in c.get("/complaints?view=team").text
+        export = c.get("/complaints/export.csv?view=team")
+        assert export.status_code == 200 and PHONE not in export.text, role
     sm = client_as("store.manager")
     ids = {i["id"] for i in sm.get("/api/v1/complaints?view=team").json()["items"]}
     assert ids == {mine["id"]}
@@ -104,6 +106,7 @@ def test_masking_and_scope_per_role(
     # a store manager reads but does not handle
     assert sm.post(f"/api/v1/complaints/{mine['id']}/notes", json={"body": "x"}).status_code == 403
     assert h.get(f"/complaints/{mine['id']}").text.count(PHONE) >= 1
+    assert PHONE in h.get("/complaints/export.csv?view=team").text
 
 
 def test_status_assignment_notes_are_audited(
