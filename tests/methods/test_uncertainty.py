@@ -46,15 +46,24 @@ def survey(seed: int = 0, units: int = 6, missing: float = 0.0) -> tuple[pd.Data
 
 
 def brute_force(values: pd.DataFrame, units: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
+    """Replays the random stream of bootstrap_composite, one replicate at a time."""
     order = np.argsort(units, kind="stable")
     v, u = values.iloc[order].reset_index(drop=True), units[order]
     labels, sizes = np.unique(u, return_counts=True)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     rng = np.random.default_rng(seed)
+    if not v.isna().any().any():
+        # complete data: one uniform per row and replicate, replicate by replicate
+        picks = []
+        for _ in range(n_boot):
+            draw = rng.random(len(u))
+            picks.append(np.repeat(starts, sizes) + (draw * np.repeat(sizes, sizes)).astype(int))
+    else:
+        # with missing answers: per unit, all replicates' row indices at once
+        per_unit = [rng.integers(0, n, size=(n_boot, n)) + s for s, n in zip(starts, sizes)]
+        picks = [np.concatenate([p[b] for p in per_unit]) for b in range(n_boot)]
     out = np.empty((n_boot, len(labels)))
-    for b in range(n_boot):
-        draw = rng.random(len(u))
-        idx = np.repeat(starts, sizes) + (draw * np.repeat(sizes, sizes)).astype(int)
+    for b, idx in enumerate(picks):
         means = v.iloc[idx].groupby(u[idx], sort=True).mean()
         out[b] = composite_scores(means, TREE).scores.to_numpy()
     return out
@@ -63,7 +72,7 @@ def brute_force(values: pd.DataFrame, units: np.ndarray, n_boot: int, seed: int)
 @pytest.mark.parametrize("missing", [0.0, 0.15])
 def test_bootstrap_equals_brute_force_replay(missing: float) -> None:
     values, units = survey(1, missing=missing)
-    r = bootstrap_composite(values, units, TREE, n_boot=40, seed=7)
+    r = bootstrap_composite(values, units, TREE, n_boot=40, seed=7, block_values=700)
     ref = brute_force(values, units, 40, 7)
     np.testing.assert_allclose(r.draws, ref, atol=1e-9)
     point = composite_scores(values.groupby(units).mean(), TREE).scores

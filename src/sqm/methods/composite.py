@@ -40,6 +40,7 @@ __all__ = [
     "composite_scores",
     "grade",
     "indicator_tree",
+    "inner_scores",
     "rank",
     "tree_scores",
 ]
@@ -160,6 +161,94 @@ class CriticalRule:
     cap: str
 
 
+def _leaf_weight_matrix(tree: IndicatorTree) -> FloatArray:
+    """Leaves × inner nodes: the local weight of each leaf under its parent."""
+    col = {node: i for i, node in enumerate(tree.inner_bottom_up)}
+    row = {leaf: j for j, leaf in enumerate(tree.leaves)}
+    a = np.zeros((len(tree.leaves), len(tree.inner_bottom_up)))
+    for node in tree.inner_bottom_up:
+        for c in tree.children[node]:
+            if c in row:
+                a[row[c], col[node]] = tree.local_weights[c]
+    return a
+
+
+def inner_scores(
+    tree: IndicatorTree,
+    leaf_scores: FloatArray,
+    *,
+    missing: MissingPolicy = "reweight",
+    vetoed: Mapping[str, npt.NDArray[np.bool_]] | None = None,
+) -> tuple[FloatArray, FloatArray]:
+    """Scores and coverage of the inner nodes (``tree.inner_bottom_up`` order, root last).
+
+    The leaf level, where nearly all the work is, is two matrix products for all inner
+    nodes at once (weighted sums of observed leaves, and of their weights); the levels
+    above touch one column per node.
+
+    >>> t = indicator_tree([("r", "a", 1), ("r", "b", 3)])
+    >>> s, cov = inner_scores(t, np.array([[100.0, np.nan], [0.0, 100.0]]))
+    >>> s[:, -1].tolist(), cov[:, -1].tolist()
+    ([100.0, 75.0], [0.25, 1.0])
+    """
+    n_leaves = leaf_scores.shape[1]
+    if n_leaves != len(tree.leaves):
+        raise MethodInputError(f"leaf_scores must have {len(tree.leaves)} columns, got {n_leaves}")
+    if missing not in ("reweight", "zero", "error"):
+        raise MethodInputError(f"missing must be 'reweight', 'zero' or 'error', got {missing!r}")
+    observed = ~np.isnan(leaf_scores)
+    if missing == "error" and not observed.all():
+        r, c = np.argwhere(~observed)[0]
+        raise MethodInputError(f"leaf {tree.leaves[c]!r} is missing for row {r} (missing='error')")
+    return leaf_core(
+        tree, np.where(observed, leaf_scores, 0.0), observed.astype(float), missing, vetoed
+    )
+
+
+def leaf_core(
+    tree: IndicatorTree,
+    values: FloatArray,
+    cover_leaf: FloatArray,
+    missing: MissingPolicy,
+    vetoed: Mapping[str, npt.NDArray[np.bool_]] | None,
+) -> tuple[FloatArray, FloatArray]:
+    """Inner-node scores from leaf values with 0 where missing and 1/0 observed flags.
+
+    The bootstrap calls this directly with its leaf means, skipping a round trip through
+    NaN. ``values`` and ``cover_leaf`` may be modified in place (vetoed leaves).
+    """
+    vetoed = vetoed or {}
+    rows = values.shape[0]
+    leaf_vetoes = [(j, vetoed[c]) for j, c in enumerate(tree.leaves) if c in vetoed]
+    for j, mask in leaf_vetoes:
+        values[mask, j] = 0.0
+        cover_leaf[mask, j] = 1.0
+    a = _leaf_weight_matrix(tree)
+    num = values @ a
+    cov = cover_leaf @ a
+    # Weights that count in each mean: observed leaves (re-weighting) or all leaves (zero).
+    den = cov if missing != "zero" else np.broadcast_to(a.sum(axis=0), cov.shape)
+    col = {node: i for i, node in enumerate(tree.inner_bottom_up)}
+    scores = np.empty((rows, len(col)))
+    cover = np.empty_like(scores)
+    for i, node in enumerate(tree.inner_bottom_up):
+        n_, d_, c_ = num[:, i], den[:, i], cov[:, i]
+        for c in tree.children[node]:
+            if c in col:
+                w, j = tree.local_weights[c], col[c]
+                ok = ~np.isnan(scores[:, j])
+                n_ = n_ + w * np.where(ok, scores[:, j], 0.0)
+                d_ = d_ + w * ok
+                c_ = c_ + w * cover[:, j]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scores[:, i] = np.where(d_ > 0, n_ / d_, np.nan)
+        cover[:, i] = c_
+        if node in vetoed:
+            scores[vetoed[node], i] = 0.0
+            cover[vetoed[node], i] = 1.0
+    return scores, cover
+
+
 def tree_scores(
     tree: IndicatorTree,
     leaf_scores: FloatArray,
@@ -170,52 +259,23 @@ def tree_scores(
     """Array core of :func:`composite_scores`: scores and coverage of every node.
 
     ``leaf_scores`` is rows × leaves in ``tree.leaves`` order; the results are rows × nodes
-    in ``tree.nodes`` order (leaves first, root last). Used by the bootstrap as well.
+    in ``tree.nodes`` order (leaves first, root last).
 
     >>> t = indicator_tree([("r", "a", 1), ("r", "b", 3)])
     >>> s, cov = tree_scores(t, np.array([[100.0, np.nan], [0.0, 100.0]]))
     >>> s[:, -1].tolist(), cov[:, -1].tolist()
     ([100.0, 75.0], [0.25, 1.0])
     """
-    rows, n_leaves = leaf_scores.shape
-    if n_leaves != len(tree.leaves):
-        raise MethodInputError(f"leaf_scores must have {len(tree.leaves)} columns, got {n_leaves}")
-    index = {code: k for k, code in enumerate(tree.nodes)}
-    scores = np.empty((rows, len(index)), dtype=float)
-    cover = np.empty_like(scores)
+    inner, inner_cover = inner_scores(tree, leaf_scores, missing=missing, vetoed=vetoed)
     observed = ~np.isnan(leaf_scores)
-    if missing == "error" and not observed.all():
-        r, c = np.argwhere(~observed)[0]
-        raise MethodInputError(f"leaf {tree.leaves[c]!r} is missing for row {r} (missing='error')")
-    if missing == "zero":
-        scores[:, :n_leaves] = np.where(observed, leaf_scores, 0.0)
-        cover[:, :n_leaves] = observed
-    elif missing in ("reweight", "error"):
-        scores[:, :n_leaves] = leaf_scores
-        cover[:, :n_leaves] = observed
-    else:
-        raise MethodInputError(f"missing must be 'reweight', 'zero' or 'error', got {missing!r}")
+    leaves = np.where(observed, leaf_scores, 0.0) if missing == "zero" else leaf_scores.copy()
+    leaf_cover = observed.astype(float)
     vetoed = vetoed or {}
-    for code in tree.leaves:
+    for j, code in enumerate(tree.leaves):
         if code in vetoed:
-            k = index[code]
-            scores[vetoed[code], k] = 0.0
-            cover[vetoed[code], k] = 1.0
-    for node in tree.inner_bottom_up:
-        kids = [index[c] for c in tree.children[node]]
-        w = np.array([tree.local_weights[c] for c in tree.children[node]])
-        child = scores[:, kids]
-        seen = ~np.isnan(child)
-        wsum = seen @ w
-        with np.errstate(invalid="ignore", divide="ignore"):
-            s = np.where(seen, child, 0.0) @ w / wsum
-        k = index[node]
-        scores[:, k] = np.where(wsum > 0, s, np.nan)
-        cover[:, k] = cover[:, kids] @ w
-        if node in vetoed:
-            scores[vetoed[node], k] = 0.0
-            cover[vetoed[node], k] = 1.0
-    return scores, cover
+            leaves[vetoed[code], j] = 0.0
+            leaf_cover[vetoed[code], j] = 1.0
+    return np.hstack([leaves, inner]), np.hstack([leaf_cover, inner_cover])
 
 
 @dataclass(frozen=True)

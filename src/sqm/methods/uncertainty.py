@@ -26,10 +26,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import sparse, stats
+from scipy import stats
 
 from sqm.methods._validation import FloatArray, MethodInputError
-from sqm.methods.composite import IndicatorTree, MissingPolicy, indicator_tree, tree_scores
+from sqm.methods.composite import IndicatorTree, MissingPolicy, indicator_tree, leaf_core
 
 __all__ = [
     "BootstrapResult",
@@ -114,6 +114,7 @@ def bootstrap_composite(
     seed: int | None = 0,
     missing: MissingPolicy = "reweight",
     chunk: int = 50,
+    block_values: int = 20_000_000,
 ) -> BootstrapResult:
     """Bootstrap intervals for units' composite scores and ranks.
 
@@ -126,8 +127,9 @@ def bootstrap_composite(
     replicates. Seeded: the same seed gives the same intervals.
 
     Without missing values the composite is linear in the rows, so each replicate only
-    averages the rows' own composites (fast); with missing values each replicate recomputes
-    leaf means and the tree with the ``missing`` policy.
+    averages the rows' own composites (fast; ``chunk`` replicates at a time); with missing
+    values each replicate recomputes leaf means and the tree with the ``missing`` policy
+    (units in blocks of about ``block_values`` floats).
 
     >>> v = pd.DataFrame({"a": [80., 90, 70, 60, 65, 55], "b": [70., 80, 90, 50, 60, 40]})
     >>> r = bootstrap_composite(v, ["x", "x", "x", "y", "y", "y"], pd.Series({"a": .5, "b": .5}),
@@ -176,19 +178,27 @@ def bootstrap_composite(
             idx += slot_start
             draws[b0:b1] = np.add.reduceat(row_score[idx], starts, axis=1) / sizes
     else:
-        # Each replicate is a sparse units × rows matrix of resampling counts: one sparse
-        # product gives every unit's leaf sums and answer counts without copying rows.
+        # Unit by unit, all replicates at once: resampling counts (replicates × rows of the
+        # unit) times the unit's rows gives every replicate's leaf sums and answer counts in
+        # one small matrix product; units are processed in blocks so that the tree is
+        # evaluated on large arrays while memory stays bounded.
         seen = ~np.isnan(x)
         stacked = np.hstack([np.where(seen, x, 0.0), seen.astype(float)])
-        point = _composite_of_sums(t, _codes_matrix(codes, n_units) @ stacked, missing)
+        point = _composite_of_sums(t, np.add.reduceat(stacked, starts, axis=0), missing)
         draws = np.empty((n_boot, n_units))
-        row_unit = codes
-        for b in range(n_boot):
-            idx = slot_start + (rng.random(x.shape[0]) * slot_size).astype(np.intp)
-            counts = sparse.csr_matrix(
-                (np.ones(idx.size), (row_unit, idx)), shape=(n_units, x.shape[0])
-            )
-            draws[b] = _composite_of_sums(t, counts @ stacked, missing)
+        width = stacked.shape[1]
+        block = max(1, int(block_values // (n_boot * width)))
+        for u0 in range(0, n_units, block):
+            u1 = min(u0 + block, n_units)
+            sums = np.empty((n_boot, u1 - u0, width))
+            for k in range(u0, u1):
+                n_u = int(sizes[k])
+                idx = rng.integers(0, n_u, size=(n_boot, n_u))
+                idx += np.arange(n_boot)[:, None] * n_u
+                counts = np.bincount(idx.ravel(), minlength=n_boot * n_u).reshape(n_boot, n_u)
+                sums[:, k - u0] = counts @ stacked[starts[k] : starts[k] + n_u]
+            flat = sums.reshape(-1, width)
+            draws[:, u0:u1] = _composite_of_sums(t, flat, missing).reshape(n_boot, u1 - u0)
 
     alpha = (1.0 - level) / 2.0
     rank_draws = _ranks_rows(draws)
@@ -216,12 +226,6 @@ def bootstrap_composite(
     )
 
 
-def _codes_matrix(codes: npt.NDArray[np.intp], n_units: int) -> sparse.csr_matrix:
-    """Sparse units × rows indicator matrix of the rows' units."""
-    n = codes.size
-    return sparse.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(n_units, n))
-
-
 def _quantiles(draws: FloatArray, alpha: float) -> tuple[FloatArray, FloatArray]:
     """Percentiles per column; np.nanquantile (slow, column by column) only where needed."""
     lo = np.full(draws.shape[1], np.nan)
@@ -238,10 +242,10 @@ def _quantiles(draws: FloatArray, alpha: float) -> tuple[FloatArray, FloatArray]
 
 def _composite_of_sums(t: IndicatorTree, sums: FloatArray, missing: MissingPolicy) -> FloatArray:
     k = len(t.leaves)
-    totals, counts = np.asarray(sums[:, :k]), np.asarray(sums[:, k:])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        means = np.where(counts > 0, totals / counts, np.nan)
-    node_scores, _ = tree_scores(t, means, missing=missing)
+    totals, counts = sums[:, :k], sums[:, k:]
+    answered = counts > 0
+    means = np.divide(totals, counts, out=np.zeros_like(totals), where=answered)
+    node_scores, _ = leaf_core(t, means, answered.astype(float), missing, None)
     return node_scores[:, -1]
 
 
