@@ -11,8 +11,8 @@ from sqm.store.models import OrgUnit, Period
 from sqm.store.models.network import NetworkAlert, NetworkCell, NetworkKpiValue
 
 
-def test_demo_alerts_are_the_injected_incidents(demo_engine: Engine) -> None:
-    with Session(demo_engine) as s:
+def test_demo_alerts_are_the_injected_incidents(network_demo: Engine) -> None:
+    with Session(network_demo) as s:
         assert s.scalar(select(func.count()).select_from(NetworkCell)) == 900
         alerts = s.scalars(select(NetworkAlert)).all()
         sites = {a.site_id for a in alerts}
@@ -23,8 +23,8 @@ def test_demo_alerts_are_the_injected_incidents(demo_engine: Engine) -> None:
         assert all(a.severity in ("major", "critical") for a in alerts)
 
 
-def test_network_indicator_values_cover_every_store_and_month(demo_engine: Engine) -> None:
-    with Session(demo_engine) as s:
+def test_network_indicator_values_cover_every_store_and_month(network_demo: Engine) -> None:
+    with Session(network_demo) as s:
         period = s.scalars(select(Period).order_by(Period.start.desc())).first()
         assert period is not None
         df = network_indicator_values(s, period)

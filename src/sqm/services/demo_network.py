@@ -10,6 +10,7 @@ three network leaves of the store indicator system (``dl_user_throughput``,
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,8 +41,10 @@ FIRE, RECOVER, SUSTAINED_BAD = 93.0, 98.0, 96.0  # hourly RRC setup success, %
 
 
 def network_data_dir() -> Path:
-    """Where the network Parquet datasets live (``<SQM_DATA_DIR>/network``)."""
-    return Path(get_settings().data_dir) / "network"
+    """Where the network Parquet datasets live: ``$SQM_NETWORK_DIR`` if set, else
+    ``<SQM_DATA_DIR>/network``."""
+    explicit = os.environ.get("SQM_NETWORK_DIR")
+    return Path(explicit) if explicit else Path(get_settings().data_dir) / "network"
 
 
 def _ancestor(unit: OrgUnit, pool: list[OrgUnit]) -> OrgUnit | None:

@@ -11,7 +11,7 @@ counter never biases the ratio. Only the time-bucket expression differs by diale
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -64,15 +64,24 @@ def _service_guard(kpi: KpiDefinition, sql: str) -> str:
     return f"CASE WHEN service IN ({names}) THEN {sql} END"
 
 
-def compile_kpi(kpi: KpiDefinition) -> CompiledKpi:
-    """Row-level SQL for one KPI's numerator, denominator, samples, failures and traffic."""
+def compile_kpi(kpi: KpiDefinition, nullable: Collection[str] | None = None) -> CompiledKpi:
+    """Row-level SQL for one KPI's numerator, denominator, samples, failures and traffic.
+
+    ``nullable``: the columns that may hold missing values (None: assume all may). The
+    pair filter that keeps a row out of both sums when either side is missing is emitted
+    only when a column of the ratio can be missing.
+    """
     num, den = kpi.numerator.sql(), kpi.denominator.sql()
     if kpi.aggregation is Aggregation.TIME_WEIGHTED_MEAN:
         num = f"({num} * {den})"
-    # Pair-filter: a row counts only when both sides of the ratio are present.
-    both = f"({num}) IS NOT NULL AND ({den}) IS NOT NULL"
-    pnum = _service_guard(kpi, f"CASE WHEN {both} THEN {num} END")
-    pden = _service_guard(kpi, f"CASE WHEN {both} THEN {den} END")
+    cols = set(kpi.numerator.columns) | set(kpi.denominator.columns)
+    if nullable is None or cols & set(nullable):
+        # Pair filter: a row counts only when both sides of the ratio are present.
+        both = f"({num}) IS NOT NULL AND ({den}) IS NOT NULL"
+        pnum = _service_guard(kpi, f"CASE WHEN {both} THEN {num} END")
+        pden = _service_guard(kpi, f"CASE WHEN {both} THEN {den} END")
+    else:
+        pnum, pden = _service_guard(kpi, num), _service_guard(kpi, den)
     samples = pden if kpi.samples is None else _service_guard(kpi, kpi.samples.sql())
 
     def opt(e: Expression | None) -> str | None:
@@ -174,30 +183,30 @@ def kpi_sql(
     inventory: str = "inventory",
     start: datetime | None = None,
     end: datetime | None = None,
+    nullable: Collection[str] | None = None,
 ) -> str:
     """One grouped query giving, per unit and period, each KPI's value and its sums.
 
     Output columns: ``unit, period`` then per KPI ``<code>`` (value or NULL when guarded),
     ``<code>__num``, ``<code>__den``, ``<code>__n`` (samples) and ``<code>__guarded``.
+    Above the cell level the sums are first taken per cell and period and only then joined
+    to the inventory and summed again (exact, as sums of sums, and the join sees one row
+    per cell and period instead of one per measurement).
     """
     _check(kpis, measurement_columns)
-    src = source_sql(
-        level,
-        grain,
-        dialect,
-        measurement_columns,
-        measurements=measurements,
-        inventory=inventory,
-        start=start,
-        end=end,
-    )
-    inner, outer = [], []
-    for k in (compile_kpi(x) for x in kpis):
+    compiled = [compile_kpi(x, nullable) for x in kpis]
+    inner, middle, outer = [], [], []
+    for k in compiled:
         c = k.code
         inner += [
             f"SUM({k.num}) AS {c}__num",
             f"SUM({k.den}) AS {c}__den",
             f"SUM({k.samples}) AS {c}__n",
+        ]
+        middle += [
+            f"SUM({c}__num) AS {c}__num",
+            f"SUM({c}__den) AS {c}__den",
+            f"SUM({c}__n) AS {c}__n",
         ]
         guarded = f"(COALESCE({c}__n, 0) < {float(k.min_samples)!r})"
         outer += [
@@ -208,11 +217,40 @@ def kpi_sql(
             f"{c}__n",
             f"{guarded} AS {c}__guarded",
         ]
-    return (
-        f"SELECT unit, period, {', '.join(outer)} FROM ("
-        f"SELECT unit, period, {', '.join(inner)} FROM ({src}) s GROUP BY unit, period"
-        f") g ORDER BY unit, period"
-    )
+    _, join = unit_sql(level, measurement_columns)
+    if join:
+        cell_src = source_sql(
+            Level.CELL,
+            grain,
+            dialect,
+            measurement_columns,
+            measurements=measurements,
+            inventory=inventory,
+            start=start,
+            end=end,
+        )
+        per_cell = (
+            f"SELECT unit AS cell_id, period, {', '.join(inner)} FROM ({cell_src}) s "
+            "GROUP BY unit, period"
+        )
+        grouped = (
+            f"SELECT CAST(inv.{level.value} AS STRING) AS unit, c.period, {', '.join(middle)} "
+            f"FROM ({per_cell}) c JOIN {inventory} inv ON c.cell_id = inv.cell_id "
+            f"GROUP BY inv.{level.value}, c.period"
+        )
+    else:
+        src = source_sql(
+            level,
+            grain,
+            dialect,
+            measurement_columns,
+            measurements=measurements,
+            inventory=inventory,
+            start=start,
+            end=end,
+        )
+        grouped = f"SELECT unit, period, {', '.join(inner)} FROM ({src}) s GROUP BY unit, period"
+    return f"SELECT unit, period, {', '.join(outer)} FROM ({grouped}) g ORDER BY unit, period"
 
 
 def busy_hour_sql(

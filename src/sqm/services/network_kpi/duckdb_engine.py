@@ -8,6 +8,8 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from sqm.domain.kpi import Expression, KpiDefinition
 from sqm.domain.kpi_catalogue import shipped_catalogue
@@ -46,6 +48,29 @@ def parquet_scan(path: str | Path) -> str:
     return f"read_parquet('{quoted}', hive_partitioning = true, union_by_name = true)"
 
 
+def nullable_columns(data: MeasurementInput) -> set[str] | None:
+    """Columns that hold (or may hold) missing values, from the Parquet footers' null
+    counts or the frame itself; None when that cannot be told (treat all as nullable)."""
+    if isinstance(data, pd.DataFrame):
+        return {str(c) for c in data.columns if data[c].isna().any()}
+    p = Path(data)
+    files = sorted(p.rglob("*.parquet")) if p.is_dir() else [p]
+    out: set[str] = set()
+    try:
+        for f in files:
+            meta = pq.ParquetFile(f).metadata
+            for rg in range(meta.num_row_groups):
+                group = meta.row_group(rg)
+                for ci in range(group.num_columns):
+                    col = group.column(ci)
+                    stats = col.statistics
+                    if stats is None or not stats.has_null_count or stats.null_count > 0:
+                        out.add(col.path_in_schema)
+    except (OSError, pa.ArrowException):
+        return None
+    return out
+
+
 class DuckDbKpiEngine:
     """Computes catalogue KPIs with DuckDB over counters or test results.
 
@@ -77,6 +102,7 @@ class DuckDbKpiEngine:
         self.columns: list[str] = [
             r[0] for r in self.con.execute("DESCRIBE SELECT * FROM measurements").fetchall()
         ]
+        self.nullable = nullable_columns(measurements)
 
     def _register(self, name: str, data: MeasurementInput) -> None:
         if isinstance(data, pd.DataFrame):
@@ -105,7 +131,14 @@ class DuckDbKpiEngine:
         :func:`sqm.services.network_kpi.compile.kpi_sql`.
         """
         q = kpi_sql(
-            resolve_kpis(kpis), level, grain, Dialect.DUCKDB, self.columns, start=start, end=end
+            resolve_kpis(kpis),
+            level,
+            grain,
+            Dialect.DUCKDB,
+            self.columns,
+            start=start,
+            end=end,
+            nullable=self.nullable,
         )
         return self.sql(q)
 
