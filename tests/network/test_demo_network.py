@@ -6,7 +6,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from sqm.services.demo_network import NETWORK_REFS, network_indicator_values
+from sqm.services.network_indicators import NETWORK_REFS, network_indicator_values
 from sqm.store.models import OrgUnit, Period
 from sqm.store.models.network import NetworkAlert, NetworkCell, NetworkKpiValue
 

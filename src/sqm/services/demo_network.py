@@ -17,18 +17,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sqm.config import get_settings
-from sqm.domain.org import UnitKind
 from sqm.ingest.network.counters import MeasurementDataset
 from sqm.methods.alert_rules import Rule, StaticThreshold, Sustained, episodes
 from sqm.methods.emodel import codec, mos_from_r, r_factor
 from sqm.services.network_alerts import Detection, raise_alerts, resolve
 from sqm.services.network_kpi import DuckDbKpiEngine, Grain, Level
 from sqm.services.network_kpi.synthetic import Incident, synthetic_counters
-from sqm.store.models import OrgUnit, Period
+from sqm.store.models import OrgUnit
 from sqm.store.models.network import NetworkCell, NetworkKpiValue, NotificationRoute
 
 if TYPE_CHECKING:
@@ -36,7 +34,6 @@ if TYPE_CHECKING:
 
 DEMO_START = datetime(2026, 11, 2)  # a Monday; four weeks to the end of November
 DEMO_DAYS = 28
-NETWORK_REFS = ("dl_user_throughput", "voice_drop_rate", "voice_mos")
 FIRE, RECOVER, SUSTAINED_BAD = 93.0, 98.0, 96.0  # hourly RRC setup success, %
 
 
@@ -234,23 +231,3 @@ def build_demo_network(ctx: DemoContext) -> None:
     engine.close()
     session.add_all(_store_month_values(ctx, rng, nov))
     session.flush()
-
-
-def network_indicator_values(session: Session, period: Period) -> pd.DataFrame:
-    """Producer for the indicator system's ``network_kpi`` source: one row per store and
-    reference (``dl_user_throughput``, ``voice_drop_rate``, ``voice_mos``) for ``period``.
-    """
-    rows = session.execute(
-        select(
-            NetworkKpiValue.unit_id, NetworkKpiValue.kpi, NetworkKpiValue.value, NetworkKpiValue.n
-        )
-        .join(OrgUnit, OrgUnit.id == NetworkKpiValue.unit_id)
-        .where(
-            NetworkKpiValue.period_id == period.id,
-            OrgUnit.kind == UnitKind.STORE,
-            NetworkKpiValue.kpi.in_(NETWORK_REFS),
-        )
-    ).all()
-    df = pd.DataFrame(rows, columns=["unit_id", "source_ref", "value", "n"])
-    df["se"] = np.nan
-    return df
