@@ -22,6 +22,8 @@ NAV: list[NavItem] = [
     NavItem("Weight profiles", "/weights", Permission.VIEW_INDICATORS),
     NavItem("Import / export", "/imports", Permission.EDIT_ORG),
     NavItem("Network", "/network", Permission.VIEW_NETWORK),
+    NavItem("Inspections", "/inspections", Permission.VIEW_SCORES),
+    NavItem("My visits", "/inspections/my", Permission.DO_INSPECTIONS),
     NavItem("Complaints", "/complaints", Permission.HANDLE_COMPLAINTS),
     NavItem("Complaint dashboard", "/complaints/dashboard", Permission.VIEW_SCORES),
     NavItem("Customer surveys", "/surveys", Permission.VIEW_SCORES),

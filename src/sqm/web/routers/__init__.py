@@ -13,6 +13,7 @@ ROUTER_MODULES: list[str] = [
     "sqm.web.routers.imports",
     "sqm.web.routers.network",
     "sqm.web.routers.complaints",
+    "sqm.web.routers.inspections",
     "sqm.web.routers.survey_public",
     "sqm.web.routers.surveys",
     "sqm.web.api.org_units",

@@ -1,0 +1,793 @@
+"""Inspection pages: rankings, the inspector's day list, the phone visit form, visit reports
+with review and appeals, store scorecards, the plan calendar and rectification tasks (整改).
+
+Who sees what: inspectors see only the visits they made or are planned for (a visit of
+someone else is a 404); store and area managers see accepted visits and tasks of the stores
+in their scope; reviewers (quality analysts) see everything in their scope.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sqm.domain.org import TIER_LABELS, UnitKind
+from sqm.domain.roles import Permission
+from sqm.methods.evidence_checks import average_hash
+from sqm.methods.visit_score import peer_ranks, store_period_scores
+from sqm.services import inspection_visits as iv
+from sqm.services.scope import Principal
+from sqm.store.models import OrgUnit, Period, User
+from sqm.store.models.inspection import (
+    InspectionAppeal,
+    InspectionEvidence,
+    InspectionPlanEntry,
+    InspectionRectification,
+    InspectionVisit,
+)
+from sqm.web.deps import csrf_protect, current_principal, get_db, load_form, unit_in_scope
+from sqm.web.errors import Forbidden, InvalidInput, NotFound
+from sqm.web.templating import render, request_locale
+
+router = APIRouter(
+    include_in_schema=False, dependencies=[Depends(load_form), Depends(csrf_protect)]
+)
+
+MAX_UPLOAD = 8 * 1024 * 1024
+IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp", "image/heic"}
+
+
+def _any_role(p: Principal = Depends(current_principal)) -> Principal:
+    if not (
+        p.can(Permission.DO_INSPECTIONS)
+        or p.can(Permission.REVIEW_INSPECTIONS)
+        or p.can(Permission.VIEW_SCORES)
+    ):
+        raise Forbidden("this needs an inspection or score permission")
+    return p
+
+
+def _inspector(p: Principal = Depends(current_principal)) -> Principal:
+    if not p.can(Permission.DO_INSPECTIONS):
+        raise Forbidden("this needs the permission 'do_inspections'")
+    return p
+
+
+def _reviewer(p: Principal = Depends(current_principal)) -> Principal:
+    if not p.can(Permission.REVIEW_INSPECTIONS):
+        raise Forbidden("this needs the permission 'review_inspections'")
+    return p
+
+
+def _viewer(p: Principal = Depends(current_principal)) -> Principal:
+    if not (p.can(Permission.VIEW_SCORES) or p.can(Permission.REVIEW_INSPECTIONS)):
+        raise Forbidden("this needs the permission 'view_scores'")
+    return p
+
+
+def _visit_for(db: Session, p: Principal, visit_id: int) -> InspectionVisit:
+    """The visit if this principal may see it, else 404 (no leak of its existence)."""
+    v = db.get(InspectionVisit, visit_id)
+    if v is None:
+        raise NotFound("no such visit")
+    if p.can(Permission.REVIEW_INSPECTIONS) and p.sees(v.unit):
+        return v
+    if p.can(Permission.DO_INSPECTIONS) and (v.inspector_id == p.user_id or p.user_id in v.team):
+        return v
+    if p.can(Permission.VIEW_SCORES) and p.sees(v.unit) and v.status == "accepted":
+        return v
+    raise NotFound("no such visit in your scope")
+
+
+def _own_draft(db: Session, p: Principal, visit_id: int) -> InspectionVisit:
+    v = _visit_for(db, p, visit_id)
+    if v.inspector_id != p.user_id and p.user_id not in v.team:
+        raise NotFound("no such visit among your assignments")
+    return v
+
+
+def _periods(db: Session) -> list[Period]:
+    ids = select(InspectionVisit.period_id).distinct()
+    return list(db.scalars(select(Period).where(Period.id.in_(ids)).order_by(Period.code.desc())))
+
+
+def _label(unit: OrgUnit, li: int) -> str:
+    if unit.kind == UnitKind.COMPETITOR_STORE:
+        return ("竞品 " if li == 0 else "Competitor ") + (unit.brand or "")
+    return TIER_LABELS[unit.tier][li] if unit.tier else ""
+
+
+# ------------------------------------------------------------------------- rankings
+
+
+@router.get("/inspections")
+def ranking(
+    request: Request,
+    period: str | None = None,
+    peer: str = "tier",
+    p: Principal = Depends(_any_role),
+    db: Session = Depends(get_db),
+) -> Response:
+    """Store ranking of a period from accepted visits: score with interval, rank with interval
+    among peers, change since last period; competitor stores side by side."""
+    if not (p.can(Permission.VIEW_SCORES) or p.can(Permission.REVIEW_INSPECTIONS)):
+        return RedirectResponse("/inspections/my", status_code=303)
+    locale = request_locale(request)
+    li = 0 if locale == "zh" else 1
+    periods = _periods(db)
+    codes = [x.code for x in periods]
+    period = period if period in codes else (codes[0] if codes else None)
+    rows: list[dict[str, Any]] = []
+    if period:
+        k = codes.index(period)
+        wanted = [x.id for x in periods[k : k + 2]]
+        stmt = (
+            select(InspectionVisit.unit_id, InspectionVisit.period_id, InspectionVisit.total)
+            .join(OrgUnit, OrgUnit.id == InspectionVisit.unit_id)
+            .where(
+                InspectionVisit.status == "accepted",
+                InspectionVisit.period_id.in_(wanted),
+                p.unit_filter(),
+            )
+        )
+        df = pd.DataFrame(db.execute(stmt).all(), columns=["store", "period_id", "total"])
+        if not df.empty:
+            pcode = {x.id: x.code for x in periods}
+            df["period"] = df["period_id"].map(pcode)
+            sc = store_period_scores(df, layout=None, n_boot=300, seed=7)
+            units = {
+                u.id: u
+                for u in db.scalars(
+                    select(OrgUnit).where(OrgUnit.id.in_(df["store"].unique().tolist()))
+                )
+            }
+            fr = sc.frame
+            if peer == "tier":
+                labels = [
+                    "competitor"
+                    if units[int(s)].kind == UnitKind.COMPETITOR_STORE
+                    else str(units[int(s)].tier)
+                    for s in fr["store"]
+                ]
+            else:
+                labels = ["all"] * len(fr)
+            rk = peer_ranks(sc, labels)
+            fr = fr.assign(
+                rank=rk["rank"],
+                rank_low=rk["rank_low"],
+                rank_high=rk["rank_high"],
+                peer=labels,
+                n_peers=rk["n_peers"],
+            )
+            fr = fr[fr["period"] == period].sort_values(["peer", "rank"])
+            from sqm.domain.checklist_template import template_checklist
+
+            cl = template_checklist()
+            for rec in fr.to_dict("records"):
+                r: dict[str, Any] = {str(k): x for k, x in rec.items()}
+                u = units[int(r["store"])]
+                change = r["change"]
+                rows.append(
+                    {
+                        "unit": u,
+                        "name": u.name(locale),
+                        "label": _label(u, li),
+                        "competitor": u.kind == UnitKind.COMPETITOR_STORE,
+                        "peer": r["peer"],
+                        "n": int(r["n_visits"]),
+                        "score": float(r["score"]),
+                        "low": float(r["score_low"]),
+                        "high": float(r["score_high"]),
+                        "grade": cl.grade(float(r["score"])).code,
+                        "rank": int(r["rank"]),
+                        "rank_low": int(r["rank_low"]),
+                        "rank_high": int(r["rank_high"]),
+                        "n_peers": int(r["n_peers"]),
+                        "change": None if change is None or change != change else float(change),
+                        "change_sig": bool(r["change_significant"]),
+                    }
+                )
+    return render(
+        request,
+        "inspections/ranking.html",
+        {"rows": rows, "period": period, "periods": codes, "peer": peer},
+    )
+
+
+# ------------------------------------------------------------------------- inspector
+
+
+@router.get("/inspections/my")
+def my_day(
+    request: Request, p: Principal = Depends(_inspector), db: Session = Depends(get_db)
+) -> Response:
+    """The inspector's list: today's and upcoming planned visits, drafts and recent visits."""
+    today = _today(request)
+    entries = list(
+        db.scalars(
+            select(InspectionPlanEntry)
+            .where(
+                InspectionPlanEntry.inspector_id == p.user_id,
+                InspectionPlanEntry.planned_date >= today,
+                InspectionPlanEntry.status == "planned",
+            )
+            .order_by(InspectionPlanEntry.planned_date)
+            .limit(60)
+        )
+    )
+    drafts = {
+        v.visit_key: v
+        for v in db.scalars(
+            select(InspectionVisit).where(
+                InspectionVisit.inspector_id == p.user_id, InspectionVisit.status == "draft"
+            )
+        )
+    }
+    recent = list(
+        db.scalars(
+            select(InspectionVisit)
+            .where(InspectionVisit.inspector_id == p.user_id, InspectionVisit.status != "draft")
+            .order_by(InspectionVisit.planned_date.desc())
+            .limit(15)
+        )
+    )
+    return render(
+        request,
+        "inspections/my.html",
+        {
+            "today": today,
+            "todays": [e for e in entries if e.planned_date == today],
+            "later": [e for e in entries if e.planned_date > today],
+            "drafts": drafts,
+            "recent": recent,
+        },
+    )
+
+
+def _today(request: Request) -> date:
+    # demo and tests may pin "today" with ?today=YYYY-MM-DD; anything else is the real date
+    raw = request.query_params.get("today")
+    try:
+        return date.fromisoformat(raw) if raw else date.today()
+    except ValueError:
+        return date.today()
+
+
+@router.post("/inspections/plan/{entry_id}/start")
+def start_visit(
+    entry_id: int, p: Principal = Depends(_inspector), db: Session = Depends(get_db)
+) -> Response:
+    """Open (or reopen) the draft visit of a planned entry."""
+    e = db.get(InspectionPlanEntry, entry_id)
+    if e is None or e.inspector_id != p.user_id:
+        raise NotFound("no such visit among your assignments")
+    v = db.scalar(
+        select(InspectionVisit).where(
+            InspectionVisit.visit_key == e.visit_key,
+            InspectionVisit.inspector_id == p.user_id,
+        )
+    )
+    if v is None:
+        row = iv.ensure_template_checklist(db)
+        team = [
+            x.inspector_id
+            for x in db.scalars(
+                select(InspectionPlanEntry).where(InspectionPlanEntry.visit_key == e.visit_key)
+            )
+        ]
+        v = InspectionVisit(
+            checklist_id=row.id,
+            unit_id=e.unit_id,
+            period_id=e.period_id,
+            visit_key=e.visit_key,
+            inspector_id=p.user_id,
+            team=sorted(set(team)),
+            planned_date=e.planned_date,
+            answers={},
+            item_notes={},
+            overturned=[],
+            section_scores={},
+            vetoed=[],
+            review_reasons=[],
+            status="draft",
+        )
+        db.add(v)
+        db.flush()
+    return RedirectResponse(f"/inspections/visits/{v.id}/form", status_code=303)
+
+
+@router.get("/inspections/visits/{visit_id}/form")
+def visit_form(
+    request: Request,
+    visit_id: int,
+    p: Principal = Depends(_inspector),
+    db: Session = Depends(get_db),
+) -> Response:
+    """The phone form: one section at a time on a 360-px screen, drafts kept locally and on
+    the server, submitted all at once."""
+    v = _own_draft(db, p, visit_id)
+    if v.status != "draft":
+        return RedirectResponse(f"/inspections/visits/{v.id}", status_code=303)
+    cl = iv.checklist_of(v.checklist)
+    locale = request_locale(request)
+    photos = list(db.scalars(select(InspectionEvidence).where(InspectionEvidence.visit_id == v.id)))
+    return render(
+        request,
+        "inspections/form.html",
+        {
+            "visit": v,
+            "unit": v.unit,
+            "cl": cl,
+            "zh": locale == "zh",
+            "draft": json.dumps({"answers": v.answers, "notes": v.notes}),
+            "evidence": {(e.item_code or ""): e for e in photos},
+        },
+    )
+
+
+@router.post("/inspections/visits/{visit_id}/draft")
+async def save_draft(
+    request: Request,
+    visit_id: int,
+    p: Principal = Depends(_inspector),
+    db: Session = Depends(get_db),
+) -> Response:
+    """Keep the half-filled answers on the server (JSON: {answers, notes})."""
+    v = _own_draft(db, p, visit_id)
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise InvalidInput("the draft must be JSON") from exc
+    answers = body.get("answers") if isinstance(body, dict) else None
+    if not isinstance(answers, dict):
+        raise InvalidInput("the draft needs an 'answers' object")
+    try:
+        iv.save_draft(db, v, answers, str(body.get("notes", "")))
+    except iv.InspectionError as exc:
+        raise InvalidInput(str(exc)) from exc
+    return JSONResponse({"saved": True, "n": len(answers)})
+
+
+def _parse_answers(form: Any, codes: list[str]) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    for c in codes:
+        raw = form.get(f"a_{c}")
+        if raw is None or raw == "":
+            continue
+        out[c] = None if raw == "na" else float(raw)
+    return out
+
+
+@router.post("/inspections/visits/{visit_id}/submit")
+def submit(
+    request: Request,
+    visit_id: int,
+    p: Principal = Depends(_inspector),
+    db: Session = Depends(get_db),
+) -> Response:
+    """Submit the whole visit at once; evidence checks may send it to review."""
+    v = _own_draft(db, p, visit_id)
+    form = request.scope.get("sqm.form") or {}
+    cl = iv.checklist_of(v.checklist)
+    codes = cl.item_codes()
+    try:
+        answers = _parse_answers(form, codes)
+    except ValueError as exc:
+        raise InvalidInput("answers must be numbers") from exc
+    unanswered = [c for c in codes if c not in answers and not cl.item(c).na_allowed]
+    started = _dt(form.get("started_at"))
+    lat, lon = _float(form.get("checkin_lat")), _float(form.get("checkin_lon"))
+    if unanswered:
+        msg = f"{len(unanswered)} item(s) not answered: " + ", ".join(unanswered[:5])
+        return _form_error(request, v, cl, msg)
+    for c in codes:
+        answers.setdefault(c, None)
+    try:
+        iv.submit_visit(
+            db,
+            v,
+            answers,
+            started_at=started,
+            ended_at=datetime.now(UTC),
+            checkin=(lat, lon) if lat is not None and lon is not None else None,
+            purchase_made=form.get("purchase_made") == "1",
+            notes=str(form.get("notes", "")),
+            item_notes={c: str(form.get(f"n_{c}", "")) for c in codes if form.get(f"n_{c}")},
+        )
+    except iv.InspectionError as exc:
+        return _form_error(request, v, cl, str(exc))
+    db.query(InspectionPlanEntry).filter(
+        InspectionPlanEntry.visit_key == v.visit_key, InspectionPlanEntry.inspector_id == p.user_id
+    ).update({"status": "done"})
+    return RedirectResponse(f"/inspections/visits/{v.id}?submitted=1", status_code=303)
+
+
+def _form_error(request: Request, v: InspectionVisit, cl: Any, msg: str) -> Response:
+    return render(
+        request,
+        "inspections/form.html",
+        {
+            "visit": v,
+            "unit": v.unit,
+            "cl": cl,
+            "zh": request_locale(request) == "zh",
+            "draft": json.dumps({"answers": v.answers, "notes": v.notes}),
+            "evidence": {},
+            "error": msg,
+        },
+        status_code=422,
+    )
+
+
+def _dt(raw: Any) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        d = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return d if d.tzinfo else d.replace(tzinfo=UTC)
+
+
+def _float(raw: Any) -> float | None:
+    try:
+        return float(raw) if raw not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+@router.post("/inspections/visits/{visit_id}/evidence")
+async def upload_evidence(
+    request: Request,
+    visit_id: int,
+    p: Principal = Depends(_inspector),
+    db: Session = Depends(get_db),
+) -> Response:
+    """Attach a photo or receipt to a draft visit; stored by content hash outside the DB."""
+    v = _own_draft(db, p, visit_id)
+    if v.status != "draft":
+        raise InvalidInput("evidence can only be added before the visit is submitted")
+    form = request.scope.get("sqm.form") or {}
+    f = form.get("file")
+    if f is None or not hasattr(f, "read"):
+        raise InvalidInput("no file uploaded")
+    data = await f.read()
+    if len(data) > MAX_UPLOAD:
+        raise InvalidInput(f"the file is larger than {MAX_UPLOAD // (1024 * 1024)} MB")
+    ctype = (getattr(f, "content_type", "") or "").lower()
+    kind = str(form.get("kind", "photo"))
+    if kind not in ("photo", "receipt") or ctype not in IMAGE_TYPES:
+        raise InvalidInput("evidence must be a photo or receipt image (jpeg, png, webp, heic)")
+    sha = hashlib.sha256(data).hexdigest()
+    root = Path(request.app.state.settings.data_dir) / "inspection_evidence"
+    root.mkdir(parents=True, exist_ok=True)
+    (root / sha).write_bytes(data)
+    ah = average_hash(data)
+    e = InspectionEvidence(
+        visit_id=v.id,
+        item_code=str(form.get("item_code") or "") or None,
+        kind=kind,
+        filename=Path(getattr(f, "filename", "") or "upload").name[:255],
+        content_type=ctype,
+        size=len(data),
+        sha256=sha,
+        ahash=f"{ah:016x}" if ah is not None else None,
+        storage_key=sha,
+        uploaded_by_id=p.user_id,
+    )
+    db.add(e)
+    db.flush()
+    return JSONResponse({"id": e.id, "sha256": sha})
+
+
+@router.get("/inspections/evidence/{evidence_id}")
+def evidence_file(
+    request: Request,
+    evidence_id: int,
+    p: Principal = Depends(_any_role),
+    db: Session = Depends(get_db),
+) -> Response:
+    """Serve an evidence file only to those who may see its visit."""
+    e = db.get(InspectionEvidence, evidence_id)
+    if e is None:
+        raise NotFound("no such file")
+    _visit_for(db, p, e.visit_id)
+    path = Path(request.app.state.settings.data_dir) / "inspection_evidence" / e.storage_key
+    if not path.is_file():
+        raise NotFound("the file is no longer stored")
+    return FileResponse(
+        path, media_type=e.content_type, headers={"Cache-Control": "private, no-store"}
+    )
+
+
+# ------------------------------------------------------------------------- report, review
+
+
+@router.get("/inspections/visits/{visit_id}")
+def visit_report(
+    request: Request,
+    visit_id: int,
+    p: Principal = Depends(_any_role),
+    db: Session = Depends(get_db),
+) -> Response:
+    """The printable visit report: sections, total, grade, findings, evidence, appeals."""
+    v = _visit_for(db, p, visit_id)
+    cl = iv.checklist_of(v.checklist)
+    locale = request_locale(request)
+    zh = locale == "zh"
+    findings = [
+        cl.item(c)
+        for c, x in v.answers.items()
+        if x is not None and float(x) == 0 and c not in v.overturned
+    ]
+    appeals = list(db.scalars(select(InspectionAppeal).where(InspectionAppeal.visit_id == v.id)))
+    appealed = {a.item_code for a in appeals}
+    evidence = list(
+        db.scalars(select(InspectionEvidence).where(InspectionEvidence.visit_id == v.id))
+    )
+    tasks = list(
+        db.scalars(select(InspectionRectification).where(InspectionRectification.visit_id == v.id))
+    )
+    can_appeal = (
+        p.can(Permission.VIEW_SCORES)
+        and not p.can(Permission.REVIEW_INSPECTIONS)
+        and v.status == "accepted"
+        and v.reviewed_at is not None
+        and (date.today() - v.reviewed_at.date()).days <= iv.APPEAL_DAYS
+    )
+    names = {
+        u.id: u.display_name
+        for u in db.scalars(select(User).where(User.id.in_([v.inspector_id, *v.team])))
+    }
+    return render(
+        request,
+        "inspections/visit.html",
+        {
+            "v": v,
+            "cl": cl,
+            "zh": zh,
+            "unit": v.unit,
+            "findings": findings,
+            "appeals": appeals,
+            "appealed": appealed,
+            "evidence": evidence,
+            "tasks": tasks,
+            "can_review": p.can(Permission.REVIEW_INSPECTIONS)
+            and v.status in ("submitted", "needs_review"),
+            "can_decide": p.can(Permission.REVIEW_INSPECTIONS),
+            "can_appeal": can_appeal,
+            "names": names,
+            "sections": [(s, v.section_scores.get(s.code)) for s in cl.sections],
+        },
+    )
+
+
+@router.post("/inspections/visits/{visit_id}/review")
+def review(
+    request: Request,
+    visit_id: int,
+    p: Principal = Depends(_reviewer),
+    db: Session = Depends(get_db),
+) -> Response:
+    """Accept (findings become 整改 tasks) or reject a submitted visit."""
+    v = _visit_for(db, p, visit_id)
+    form = request.scope.get("sqm.form") or {}
+    try:
+        iv.review_visit(
+            db,
+            v,
+            accept=form.get("decision") == "accept",
+            reviewer_id=p.user_id,
+            note=str(form.get("note", "")),
+        )
+    except iv.InspectionError as exc:
+        raise InvalidInput(str(exc)) from exc
+    return RedirectResponse(f"/inspections/visits/{v.id}", status_code=303)
+
+
+@router.post("/inspections/visits/{visit_id}/appeal")
+def appeal(
+    request: Request, visit_id: int, p: Principal = Depends(_viewer), db: Session = Depends(get_db)
+) -> Response:
+    """A store manager appeals one finding within the deadline."""
+    v = _visit_for(db, p, visit_id)
+    form = request.scope.get("sqm.form") or {}
+    try:
+        iv.raise_appeal(
+            db, v, str(form.get("item_code", "")), p.user_id, str(form.get("reason", ""))
+        )
+    except iv.InspectionError as exc:
+        raise InvalidInput(str(exc)) from exc
+    return RedirectResponse(f"/inspections/visits/{v.id}", status_code=303)
+
+
+@router.post("/inspections/appeals/{appeal_id}/decide")
+def decide(
+    request: Request,
+    appeal_id: int,
+    p: Principal = Depends(_reviewer),
+    db: Session = Depends(get_db),
+) -> Response:
+    """Uphold or overturn an appealed finding; the visit's score follows."""
+    a = db.get(InspectionAppeal, appeal_id)
+    if a is None:
+        raise NotFound("no such appeal")
+    _visit_for(db, p, a.visit_id)
+    form = request.scope.get("sqm.form") or {}
+    try:
+        iv.decide_appeal(
+            db,
+            a,
+            overturn=form.get("decision") == "overturn",
+            user_id=p.user_id,
+            note=str(form.get("note", "")),
+        )
+    except iv.InspectionError as exc:
+        raise InvalidInput(str(exc)) from exc
+    return RedirectResponse(f"/inspections/visits/{a.visit_id}", status_code=303)
+
+
+@router.get("/inspections/review")
+def review_queue(
+    request: Request, p: Principal = Depends(_reviewer), db: Session = Depends(get_db)
+) -> Response:
+    """Visits waiting for review (flagged ones first) and open appeals."""
+    visits = list(
+        db.scalars(
+            select(InspectionVisit)
+            .join(OrgUnit, OrgUnit.id == InspectionVisit.unit_id)
+            .where(InspectionVisit.status.in_(["needs_review", "submitted"]), p.unit_filter())
+            .order_by(InspectionVisit.status.desc(), InspectionVisit.submitted_at)
+            .limit(200)
+        )
+    )
+    appeals = list(
+        db.scalars(
+            select(InspectionAppeal)
+            .join(InspectionVisit, InspectionVisit.id == InspectionAppeal.visit_id)
+            .join(OrgUnit, OrgUnit.id == InspectionVisit.unit_id)
+            .where(InspectionAppeal.status == "open", p.unit_filter())
+            .order_by(InspectionAppeal.deadline)
+        )
+    )
+    return render(request, "inspections/review.html", {"visits": visits, "appeals": appeals})
+
+
+# ------------------------------------------------------------------------- store, tasks, plan
+
+
+@router.get("/inspections/stores/{unit_id}")
+def store_card(
+    request: Request, unit_id: int, p: Principal = Depends(_viewer), db: Session = Depends(get_db)
+) -> Response:
+    """A store's inspection scorecard: monthly score trend, sections, visits, open tasks."""
+    unit = unit_in_scope(db, p, unit_id)
+    locale = request_locale(request)
+    rows = db.execute(
+        select(
+            Period.code, InspectionVisit.total, InspectionVisit.section_scores, InspectionVisit.id
+        )
+        .join(Period, Period.id == InspectionVisit.period_id)
+        .where(InspectionVisit.unit_id == unit.id, InspectionVisit.status == "accepted")
+        .order_by(Period.code)
+    ).all()
+    df = pd.DataFrame(rows, columns=["period", "total", "sections", "id"])
+    trend: dict[str, Any] = {"type": "line", "labels": [], "values": []}
+    sections: list[tuple[str, float]] = []
+    from sqm.domain.checklist_template import template_checklist
+
+    cl = template_checklist()
+    if not df.empty:
+        m = df.groupby("period")["total"].mean()
+        trend = {
+            "type": "line",
+            "labels": list(m.index),
+            "values": [round(float(x), 1) for x in m.to_numpy()],
+        }
+        last = df[df["period"] == m.index[-1]]
+        sec = pd.DataFrame(list(last["sections"])).astype(float).mean()
+        sections = [
+            (s.name_zh if locale == "zh" else s.name_en, round(float(sec.get(s.code, np.nan)), 1))
+            for s in cl.sections
+            if not np.isnan(sec.get(s.code, np.nan))
+        ]
+    visits = list(
+        db.scalars(
+            select(InspectionVisit)
+            .where(InspectionVisit.unit_id == unit.id, InspectionVisit.status == "accepted")
+            .order_by(InspectionVisit.planned_date.desc())
+            .limit(24)
+        )
+    )
+    tasks = list(
+        db.scalars(
+            select(InspectionRectification)
+            .where(
+                InspectionRectification.unit_id == unit.id, InspectionRectification.status == "open"
+            )
+            .order_by(InspectionRectification.due_date)
+        )
+    )
+    return render(
+        request,
+        "inspections/store.html",
+        {
+            "unit": unit,
+            "trend": trend,
+            "sections": sections,
+            "visits": visits,
+            "tasks": tasks,
+            "cl": cl,
+        },
+    )
+
+
+@router.get("/inspections/rectifications")
+def rectifications(
+    request: Request,
+    status: str = "open",
+    p: Principal = Depends(_viewer),
+    db: Session = Depends(get_db),
+) -> Response:
+    """整改 tasks of the stores in scope, overdue first."""
+    status = status if status in ("open", "closed", "cancelled") else "open"
+    tasks = list(
+        db.scalars(
+            select(InspectionRectification)
+            .join(OrgUnit, OrgUnit.id == InspectionRectification.unit_id)
+            .where(InspectionRectification.status == status, p.unit_filter())
+            .order_by(InspectionRectification.due_date)
+            .limit(300)
+        )
+    )
+    return render(
+        request,
+        "inspections/rectifications.html",
+        {"tasks": tasks, "status": status, "today": date.today()},
+    )
+
+
+@router.post("/inspections/rectifications/{task_id}/close")
+def close_task(
+    request: Request, task_id: int, p: Principal = Depends(_viewer), db: Session = Depends(get_db)
+) -> Response:
+    """Close a 整改 task with a note saying what was done."""
+    t = db.get(InspectionRectification, task_id)
+    if t is None or not p.sees(t.unit):
+        raise NotFound("no such task in your scope")
+    form = request.scope.get("sqm.form") or {}
+    try:
+        iv.close_rectification(db, t, str(form.get("note", "")))
+    except iv.InspectionError as exc:
+        raise InvalidInput(str(exc)) from exc
+    return RedirectResponse("/inspections/rectifications", status_code=303)
+
+
+@router.get("/inspections/plan")
+def plan_calendar(
+    request: Request, p: Principal = Depends(_reviewer), db: Session = Depends(get_db)
+) -> Response:
+    """The month's plan as a calendar: per day, who visits which store."""
+    entries = list(
+        db.scalars(
+            select(InspectionPlanEntry)
+            .join(OrgUnit, OrgUnit.id == InspectionPlanEntry.unit_id)
+            .where(p.unit_filter())
+            .order_by(InspectionPlanEntry.planned_date, InspectionPlanEntry.inspector_id)
+            .limit(2000)
+        )
+    )
+    by_day: dict[date, list[InspectionPlanEntry]] = {}
+    for e in entries:
+        by_day.setdefault(e.planned_date, []).append(e)
+    return render(request, "inspections/plan.html", {"by_day": by_day})

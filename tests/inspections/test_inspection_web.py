@@ -1,0 +1,243 @@
+"""Inspection pages end to end on the foundation demo: an inspector fills today's visit,
+a reviewer accepts it, the store's score follows; appeals, 整改 tasks and who-sees-what."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+
+from conftest import sign_in
+from sqm.config import Settings
+from sqm.domain.checklist_template import template_checklist
+from sqm.services.inspection_visits import ensure_template_checklist
+from sqm.store.engine import make_sessionmaker
+from sqm.store.models import OrgUnit, Period, User
+from sqm.store.models.inspection import (
+    InspectionAppeal,
+    InspectionPlanEntry,
+    InspectionRectification,
+    InspectionVisit,
+)
+
+TODAY = date.today()
+
+
+@pytest.fixture
+def app_client(demo_engine: Engine, tmp_path: Path) -> Iterator[object]:
+    from sqm.web.app import create_app
+
+    settings = Settings(
+        database_url=str(demo_engine.url), secret_key="test-secret", data_dir=tmp_path
+    )
+    app = create_app(settings, engine=demo_engine)
+
+    def make(username: str) -> TestClient:
+        return sign_in(TestClient(app, follow_redirects=False), username)
+
+    yield make
+
+
+@pytest.fixture
+def planned(demo_engine: Engine) -> dict[str, int]:
+    """A planned visit today for inspector01 at a store of their province."""
+    factory = make_sessionmaker(demo_engine)
+    with factory() as s:
+        insp = s.scalar(select(User).where(User.username == "inspector01"))
+        assert insp is not None
+        scope = insp.grants[0].scope_unit
+        store = s.scalar(
+            select(OrgUnit)
+            .where(OrgUnit.kind == "store", OrgUnit.path.startswith(scope.path))
+            .order_by(OrgUnit.id)
+        )
+        assert store is not None
+        period = s.scalar(select(Period).where(Period.start <= TODAY, Period.end >= TODAY))
+        if period is None:
+            period = s.scalar(select(Period).order_by(Period.code.desc()))
+        ensure_template_checklist(s)
+        e = InspectionPlanEntry(
+            period_id=period.id,
+            unit_id=store.id,
+            inspector_id=insp.id,
+            planned_date=TODAY,
+            visit_key=f"{store.code}@{TODAY}",
+        )
+        s.add(e)
+        s.commit()
+        return {"entry": e.id, "store": store.id, "lat": store.lat or 0.0, "lon": store.lon or 0.0}
+
+
+def _fill(
+    c: TestClient, visit_id: int, planned: dict[str, int], fail: tuple[str, ...] = ()
+) -> None:
+    cl = template_checklist()
+    form = {
+        "csrf_token": c.headers["X-CSRF-Token"],
+        "started_at": (datetime.now(UTC) - timedelta(minutes=30)).isoformat(),
+        "checkin_lat": str(planned["lat"]),
+        "checkin_lon": str(planned["lon"]),
+    }
+    for it in cl.items():
+        form[f"a_{it.code}"] = "0" if it.code in fail else str(it.scale_max)
+        if it.code in fail:
+            form[f"n_{it.code}"] = "seen on site"
+    r = c.post(f"/inspections/visits/{visit_id}/submit", data=form)
+    assert r.status_code == 303, r.text[:500]
+
+
+def _start(c: TestClient, planned: dict[str, int]) -> int:
+    r = c.get("/inspections/my")
+    assert r.status_code == 200 and f"/inspections/plan/{planned['entry']}/start" in r.text
+    r = c.post(
+        f"/inspections/plan/{planned['entry']}/start",
+        data={"csrf_token": c.headers["X-CSRF-Token"]},
+    )
+    assert r.status_code == 303
+    m = re.search(r"/inspections/visits/(\d+)/form", r.headers["location"])
+    assert m
+    return int(m.group(1))
+
+
+def test_inspector_fills_reviewer_accepts_score_follows(app_client, planned, demo_engine) -> None:  # type: ignore[no-untyped-def]
+    insp = app_client("inspector01")
+    vid = _start(insp, planned)
+    form = insp.get(f"/inspections/visits/{vid}/form")
+    assert form.status_code == 200 and 'name="a_greet_on_entry"' in form.text
+    # the server keeps a draft
+    r = insp.post(f"/inspections/visits/{vid}/draft", json={"answers": {"greet_on_entry": 1}})
+    assert r.status_code == 200
+    again = insp.get(f"/inspections/visits/{vid}/form")
+    assert '"greet_on_entry": 1' in again.text
+    _fill(insp, vid, planned)
+    factory = make_sessionmaker(demo_engine)
+    with factory() as s:
+        v = s.get(InspectionVisit, vid)
+        assert v is not None and v.status == "submitted" and v.total == pytest.approx(100)
+    # another inspector cannot see it
+    assert app_client("inspector02").get(f"/inspections/visits/{vid}").status_code == 404
+    analyst = app_client("analyst")
+    assert analyst.get(f"/inspections/visits/{vid}").status_code == 200
+    r = analyst.post(
+        f"/inspections/visits/{vid}/review",
+        data={"csrf_token": analyst.headers["X-CSRF-Token"], "decision": "accept"},
+    )
+    assert r.status_code == 303
+    card = analyst.get(f"/inspections/stores/{planned['store']}")
+    assert card.status_code == 200 and "100.0" in card.text
+    ranking = analyst.get("/inspections")
+    assert ranking.status_code == 200
+
+
+def test_findings_become_tasks_appeal_overturns(app_client, planned, demo_engine) -> None:  # type: ignore[no-untyped-def]
+    insp = app_client("inspector01")
+    vid = _start(insp, planned)
+    _fill(insp, vid, planned, fail=("farewell", "no_dispute"))
+    analyst = app_client("analyst")
+    analyst.post(
+        f"/inspections/visits/{vid}/review",
+        data={"csrf_token": analyst.headers["X-CSRF-Token"], "decision": "accept"},
+    )
+    factory = make_sessionmaker(demo_engine)
+    with factory() as s:
+        v = s.get(InspectionVisit, vid)
+        assert v is not None and v.status == "accepted" and "service_norms" in v.vetoed
+        before = v.total
+        tasks = s.scalars(
+            select(InspectionRectification).where(InspectionRectification.visit_id == vid)
+        ).all()
+        assert {t.item_code for t in tasks} == {"farewell", "no_dispute"}
+        assert all(t.due_date == TODAY + timedelta(days=14) for t in tasks)
+        # the store manager of this store appeals (grant a manager over this store)
+        from sqm.domain.roles import Role
+        from sqm.services.users import create_user, grant
+
+        mgr = create_user(s, "mgr.test", "pw-test-123456", "店长 测试")
+        grant(s, None, mgr, Role.STORE_MANAGER, s.get(OrgUnit, planned["store"]))
+        s.commit()
+    manager = sign_in(TestClient(analyst.app, follow_redirects=False), "mgr.test", "pw-test-123456")
+    page = manager.get(f"/inspections/visits/{vid}")
+    assert page.status_code == 200
+    r = manager.post(
+        f"/inspections/visits/{vid}/appeal",
+        data={
+            "csrf_token": manager.headers["X-CSRF-Token"],
+            "item_code": "no_dispute",
+            "reason": "录像显示无争执",
+        },
+    )
+    assert r.status_code == 303
+    with factory() as s:
+        appeal = s.scalar(select(InspectionAppeal).where(InspectionAppeal.visit_id == vid))
+        assert appeal is not None and appeal.status == "open"
+        aid = appeal.id
+    r = analyst.post(
+        f"/inspections/appeals/{aid}/decide",
+        data={"csrf_token": analyst.headers["X-CSRF-Token"], "decision": "overturn"},
+    )
+    assert r.status_code == 303
+    with factory() as s:
+        v = s.get(InspectionVisit, vid)
+        assert v is not None and "service_norms" not in v.vetoed and v.total > before
+        t = s.scalar(
+            select(InspectionRectification).where(
+                InspectionRectification.visit_id == vid,
+                InspectionRectification.item_code == "no_dispute",
+            )
+        )
+        assert t is not None and t.status == "cancelled"
+    # the manager closes the remaining task
+    with factory() as s:
+        t = s.scalar(
+            select(InspectionRectification).where(
+                InspectionRectification.visit_id == vid,
+                InspectionRectification.item_code == "farewell",
+            )
+        )
+        assert t is not None
+        tid = t.id
+    assert manager.get("/inspections/rectifications").status_code == 200
+    r = manager.post(
+        f"/inspections/rectifications/{tid}/close",
+        data={"csrf_token": manager.headers["X-CSRF-Token"], "note": "已培训道别用语"},
+    )
+    assert r.status_code == 303
+
+
+def test_scope_rules(app_client, planned, demo_engine) -> None:  # type: ignore[no-untyped-def]
+    with make_sessionmaker(demo_engine)() as s:
+        mgr_user = s.scalar(select(User).where(User.username == "store.manager"))
+        assert mgr_user is not None
+        own = mgr_user.grants[0].scope_unit.path
+        foreign = s.scalar(
+            select(OrgUnit.id).where(OrgUnit.kind == "store", ~OrgUnit.path.startswith(own))
+        )
+    insp = app_client("inspector02")
+    # someone else's plan entry
+    r = insp.post(
+        f"/inspections/plan/{planned['entry']}/start",
+        data={"csrf_token": insp.headers["X-CSRF-Token"]},
+    )
+    assert r.status_code == 404
+    # a store manager elsewhere: the store page is not found; reviewer pages are forbidden
+    mgr = app_client("store.manager")
+    assert mgr.get(f"/inspections/stores/{foreign}").status_code == 404
+    assert mgr.get("/inspections/review").status_code == 403
+    assert mgr.get("/inspections/plan").status_code == 403
+    # inspectors do not see rankings or tasks
+    assert insp.get("/inspections/rectifications").status_code == 403
+
+
+def test_submit_incomplete_keeps_the_form(app_client, planned) -> None:  # type: ignore[no-untyped-def]
+    insp = app_client("inspector01")
+    vid = _start(insp, planned)
+    r = insp.post(
+        f"/inspections/visits/{vid}/submit",
+        data={"csrf_token": insp.headers["X-CSRF-Token"], "a_greet_on_entry": "1"},
+    )
+    assert r.status_code == 422 and "not answered" in r.text
