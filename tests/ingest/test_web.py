@@ -35,6 +35,7 @@ def test_analyst_uploads_a_good_then_a_bad_file(client_as: ClientAs, demo_engine
     c = client_as("analyst")
     page = c.get("/imports/org")
     assert page.status_code == 200 and 'name="file"' in page.text
+    assert "导入 / 导出" in page.text and "上级编码" in page.text  # Chinese by default
     assert c.get("/org/import").headers["location"] == "/imports/org"
     good = csv_bytes(
         [HEAD, ["GD-GZ-D1-S99", "新开店", "门店", "GD-GZ-D1", "一级店", "23.1"]], "gbk"
