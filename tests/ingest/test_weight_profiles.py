@@ -185,3 +185,19 @@ def test_removing_weighted_nodes_from_a_draft_warns_about_the_profiles(
         report.notes[0].startswith("TST: nodes D2.I1.drop were removed") and "P1" in report.notes[0]
     )
     assert "D2.I1.drop" not in _profiles(sqlite_engine)["P1"][1]
+
+
+def test_an_existing_profile_can_be_updated_from_just_codes_and_weights(
+    sqlite_engine: Engine,
+) -> None:
+    run(sqlite_engine, import_indicator_systems, csv_bytes(IND_ZH), "i.csv")
+    run(sqlite_engine, import_weight_profiles, csv_bytes(W_ZH), "w.csv")
+    rows = [
+        ["权重方案编码", "权重方案名称", "指标体系编码", "生效期间", "指标编码", "权重"],
+        ["P2", "", "TST", "", "D1", "0.3"],
+        ["P2", "", "", "", "D2", "0.7"],
+    ]
+    report = run(sqlite_engine, import_weight_profiles, csv_bytes(rows), "w.csv")
+    assert report.ok and report.updated == 1, report.format_table()
+    p2, w2 = _profiles(sqlite_engine)["P2"]
+    assert (p2.name_zh, p2.valid_from, w2) == ("通用权重", "2026Q1", {"D1": 0.3, "D2": 0.7})

@@ -121,6 +121,7 @@ class ProfileRows:
 
 
 _MISSING = object()
+_KEPT_WHEN_EMPTY = frozenset({"profile_name_zh", "valid_from", "inputs"})
 
 
 def _parse_shared(r: RowReader) -> dict[str, Any]:
@@ -199,19 +200,17 @@ def _collect(report: ImportReport, table: Table) -> dict[str, ProfileRows]:
 
 
 def _system_of(
-    session: Session, report: ImportReport, table: Table, prof: ProfileRows
+    session: Session, report: ImportReport, table: Table, prof: ProfileRows, exists: bool
 ) -> IndicatorSystem | None:
     col = table.headers.get
-    if "profile_name_zh" not in prof.shared:
-        existing = session.scalar(select(WeightProfile).where(WeightProfile.code == prof.code))
-        if existing is None:
-            report.add(
-                prof.first_line,
-                col("profile_name_zh", "profile_name_zh"),
-                "",
-                "required",
-                f"no row names the new profile {prof.code} (权重方案名称 / profile_name_zh)",
-            )
+    if "profile_name_zh" not in prof.shared and not exists:
+        report.add(
+            prof.first_line,
+            col("profile_name_zh", "profile_name_zh"),
+            "",
+            "required",
+            f"no row names the new profile {prof.code} (权重方案名称 / profile_name_zh)",
+        )
     if "system_code" not in prof.shared:
         report.add(
             prof.first_line,
@@ -240,7 +239,7 @@ def _system_of(
 
 
 def _check_weights(
-    report: ImportReport, table: Table, prof: ProfileRows, system: IndicatorSystem
+    report: ImportReport, table: Table, prof: ProfileRows, system: IndicatorSystem, exists: bool
 ) -> None:
     col = table.headers.get
     by_code = {n.code: n for n in system.nodes}
@@ -272,7 +271,7 @@ def _check_weights(
                 f"{', '.join(map(str, lines))}) sum to {total:.4f}, not 1: {parts}",
             )
     vf, vt = prof.shared.get("valid_from"), prof.shared.get("valid_to")
-    if vf is None:
+    if vf is None and not exists:
         report.add(
             prof.first_line,
             col("valid_from", "valid_from"),
@@ -280,7 +279,11 @@ def _check_weights(
             "required",
             f"no row gives the first period (生效期间) of profile {prof.code}",
         )
-    elif vt is not None and PeriodSpec.parse(vt[0]).end < PeriodSpec.parse(vf[0]).start:
+    elif (
+        vf is not None
+        and vt is not None
+        and PeriodSpec.parse(vt[0]).end < PeriodSpec.parse(vf[0]).start
+    ):
         report.add(
             vt[1],
             col("valid_to", "valid_to"),
@@ -310,11 +313,12 @@ def import_weight_profiles(
     table = read_table(data, filename, COLUMNS, report)
     profiles = _collect(report, table)
     systems: dict[str, IndicatorSystem] = {}
+    known = set(session.scalars(select(WeightProfile.code).where(WeightProfile.code.in_(profiles))))
     for prof in profiles.values():
-        system = _system_of(session, report, table, prof)
+        system = _system_of(session, report, table, prof, prof.code in known)
         if system is not None:
             systems[prof.code] = system
-            _check_weights(report, table, prof, system)
+            _check_weights(report, table, prof, system, prof.code in known)
     if not report.ok:
         return report
     for i, prof in enumerate(profiles.values(), start=1):
@@ -328,7 +332,8 @@ def import_weight_profiles(
         ) -> Any:
             if name in prof.shared:
                 return prof.shared[name][0]
-            if existing is not None and (name == "inputs" or not table.has(name)):
+            # Name, first period and inputs cannot be cleared: no value keeps the stored one.
+            if existing is not None and (name in _KEPT_WHEN_EMPTY or not table.has(name)):
                 return getattr(existing, name.removeprefix("profile_"))
             return default
 
