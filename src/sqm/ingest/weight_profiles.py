@@ -8,7 +8,7 @@ that is not in the file is removed). Headers (Chinese or English):
 field            Chinese header   content
 ===============  ===============  ======================================================
 profile_code     权重方案编码      code of the profile (required)
-profile_name_zh  权重方案名称      Chinese name (required on at least one row)
+profile_name_zh  权重方案名称      Chinese name (required for a new profile)
 profile_name_en  权重方案英文名称  English name
 system_code      指标体系编码      indicator system the weights are over (required)
 system_version   指标体系版本      its version; empty: the latest version
@@ -17,7 +17,7 @@ tier             门店等级          store tier it applies to (旗舰核心店
 in_province      省内              是/否; empty: in and out of the province
 traffic_band     客流档位          high/low or 高/低; empty: every band
 stage            阶段              early/mature or 初期/深化期; empty: every stage
-valid_from       生效期间          first period it applies to: 2026-01, 2026Q1 or 2026
+valid_from       生效期间          first period: 2026-01, 2026Q1 or 2026 (new profiles)
 valid_to         失效期间          last period; empty: open-ended
 method           方法              manual/ahp/group_ahp/delphi/entropy/critic/pca/
                                    customer_importance/combined or 人工录入/层次分析法/…
