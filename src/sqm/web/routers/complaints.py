@@ -32,7 +32,7 @@ from sqm.domain.roles import Permission
 from sqm.methods.complaint_measures import HotspotWindow, hotspots, pareto
 from sqm.services import complaint_handling as ch
 from sqm.services.scope import Principal
-from sqm.store.models import Complaint, OrgUnit, User
+from sqm.store.models import Complaint, NetworkKpiValue, OrgUnit, Period, User
 from sqm.web.deps import csrf_protect, current_principal, get_db, load_form, require
 from sqm.web.errors import Forbidden, InvalidInput, NotFound
 from sqm.web.templating import render, request_locale
@@ -433,6 +433,7 @@ def dashboard(
             {
                 "unit": r["unit"],
                 "category": sub_names.get(str(r["subcategory"]), str(r["subcategory"])),
+                "code": str(r["subcategory"]),
                 "current": int(r["count_current"]),
                 "expected": round(float(r["expected"]), 1),
                 "ratio": round(float(r["rate_ratio"]), 2),
@@ -440,7 +441,44 @@ def dashboard(
             }
             for r in top.to_dict("records")
         ]
+        _attach_network_kpis(db, ctx["hot"])
     return render(request, "complaints/dashboard.html", ctx)
+
+
+def _attach_network_kpis(db: Session, hot: list[dict[str, Any]]) -> None:
+    """Beside each network or broadband hotspot, the network KPIs of the store's area.
+
+    Reads the per-unit KPI summaries of the latest period for the store and its district
+    and city (the nearest level that has values), so the handler sees whether the network
+    moved where the complaints rose.
+    """
+    for h in hot:
+        if not str(h["code"]).startswith(("network.", "broadband.")):
+            continue
+        unit = db.scalar(select(OrgUnit).where(OrgUnit.code == h["unit"]))
+        if unit is None:
+            continue
+        ids = [int(x) for x in unit.path.strip("/").split("/") if x][::-1]
+        rows = db.execute(
+            select(NetworkKpiValue.unit_id, NetworkKpiValue.kpi, NetworkKpiValue.value, Period.code)
+            .join(Period, NetworkKpiValue.period_id == Period.id)
+            .where(NetworkKpiValue.unit_id.in_(ids), NetworkKpiValue.value.is_not(None))
+            .order_by(Period.end.desc())
+        ).all()
+        for uid in ids:
+            mine = [r for r in rows if r[0] == uid]
+            if mine:
+                latest = mine[0][3]
+                h["network"] = {
+                    "unit_id": uid,
+                    "period": latest,
+                    "kpis": {
+                        k: round(float(v), 3)
+                        for _, k, v, pc in mine
+                        if pc == latest and v is not None
+                    },
+                }
+                break
 
 
 @pages.get("/complaints/export.csv")
