@@ -297,3 +297,18 @@ def test_response_times_match_pandas_groupby_on_random_data() -> None:
     np.testing.assert_allclose(got["first_response_p90_h"], hours["fr"].quantile(0.9), rtol=1e-9)
     np.testing.assert_allclose(got["resolution_p90_h"], hours["res"].quantile(0.9), rtol=1e-9)
     np.testing.assert_array_equal(got["resolved"], hours["res"].count())
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.integers(0, 60),
+    st.integers(0, 200),
+    st.floats(1.0, 30.0),
+    st.floats(7.0, 200.0),
+)
+def test_rate_rise_p_values_are_probabilities_and_fall_as_the_count_rises(
+    xc: int, xb: int, ec: float, eb: float
+) -> None:
+    p = rate_rise_p_values([xc, xc + 1], [xb, xb], [ec, ec], [eb, eb])
+    assert ((p >= 0) & (p <= 1 + 1e-12)).all()
+    assert p[1] <= p[0] + 1e-12  # one more complaint in the window can only strengthen the evidence

@@ -33,7 +33,7 @@ def tokenize(text: str) -> list[str]:
     """Words of a complaint: jieba segmentation for Chinese runs, word tokens for the rest.
 
     >>> tokenize("宽带网速慢 slow Internet")
-    ['宽带', '网速', '慢', 'slow', 'internet']
+    ['宽带', '网速慢', 'slow', 'internet']
     """
     import jieba  # imported lazily: loading its dictionary takes a second
 
