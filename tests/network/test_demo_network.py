@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from sqm.services.network_indicators import NETWORK_REFS, network_indicator_values
 from sqm.store.models import OrgUnit, Period
 from sqm.store.models.network import NetworkAlert, NetworkCell, NetworkKpiValue
+
+pytestmark = pytest.mark.slow  # builds the demo network once per session
 
 
 def test_demo_alerts_are_the_injected_incidents(network_demo: Engine) -> None:

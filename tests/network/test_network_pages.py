@@ -3,11 +3,14 @@ and an alert can be acknowledged with a comment and resolved."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from conftest import make_client, sign_in
 from sqm.store.models.network import NetworkAlert, NetworkCell
+
+pytestmark = pytest.mark.slow  # builds the demo network once per session
 
 
 def test_pages_render_for_the_network_engineer(network_demo: Engine) -> None:

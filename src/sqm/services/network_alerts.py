@@ -143,13 +143,24 @@ def raise_alerts(session: Session, detections: Iterable[Detection]) -> list[Netw
 
 
 def resolve_cleared(
-    session: Session, still_firing: Iterable[str], at: datetime
+    session: Session,
+    still_firing: Iterable[str],
+    at: datetime,
+    *,
+    rules: Iterable[str] | None = None,
+    kpis: Iterable[str] | None = None,
 ) -> list[NetworkAlert]:
-    """Resolve every open/acknowledged alert whose key is not in ``still_firing``
-    (the rule's recovery condition held)."""
+    """Resolve every open/acknowledged alert whose key is not in ``still_firing`` (the
+    rule's recovery condition held), among the alerts of ``rules`` and ``kpis`` (default:
+    all) — so a run that evaluated one KPI does not close another KPI's alerts."""
     keep = set(still_firing)
+    q = select(NetworkAlert).where(NetworkAlert.status.in_(OPEN_STATES))
+    if rules is not None:
+        q = q.where(NetworkAlert.rule.in_(list(rules)))
+    if kpis is not None:
+        q = q.where(NetworkAlert.kpi.in_(list(kpis)))
     done = []
-    for a in session.scalars(select(NetworkAlert).where(NetworkAlert.status.in_(OPEN_STATES))):
+    for a in session.scalars(q):
         if a.dedup_key not in keep:
             a.status, a.resolved_at = "resolved", at
             a.events.append(NetworkAlertEvent(kind="resolved", at=at, note="recovered"))
