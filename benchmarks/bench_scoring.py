@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import time
@@ -129,7 +130,8 @@ def main() -> None:
         print(f"{k:40s} {v:10.3f}")
     print(
         f"graded units: {comp.grades.notna().sum()}, capped: {int(comp.capped.sum())}, "
-        f"tied bands: {bands['band'].nunique()} for {len(bands)} units, "
+        f"tied bands: {bands['band'].nunique()} chained, "
+        f"{tied_bands(boot, method='anchor')['band'].nunique()} anchored, for {len(bands)} units, "
         f"median rank interval width: {float((boot.rank_upper - boot.rank_lower).median()):.0f}"
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -137,9 +139,9 @@ def main() -> None:
         json.dumps(
             {
                 "benchmark": "scoring",
-                "params": {
-                    k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
-                },
+                "params": {k: v for k, v in vars(args).items() if k != "out"},
+                # Shared 2-core machine: the load average says how noisy the medians are.
+                "load_average_1_5_15min": list(os.getloadavg()),
                 "seconds_median": results,
                 "machine": {"python": platform.python_version(), "processor": platform.machine()},
                 "numpy": np.__version__,

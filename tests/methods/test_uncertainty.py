@@ -137,6 +137,10 @@ def test_tied_bands_by_hand() -> None:
     # Chains: a's interval reaches c, c's reaches d → one band even though a and d don't overlap.
     chain = pd.DataFrame({"rank": [1, 2, 3], "rank_lower": [1, 1, 2], "rank_upper": [2, 3, 3]})
     assert tied_bands(chain)["band"].tolist() == [1, 1, 1]
+    # Anchored bands: c's best rank 3 is beyond a's worst rank 2, so c opens a new band.
+    anchored = pd.DataFrame({"rank": [1, 2, 3], "rank_lower": [1, 1, 3], "rank_upper": [2, 3, 3]})
+    assert tied_bands(anchored)["band"].tolist() == [1, 1, 1]
+    assert tied_bands(anchored, method="anchor")["band"].tolist() == [1, 1, 2]
 
 
 def test_eb_shrinkage_by_hand() -> None:

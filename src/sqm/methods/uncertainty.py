@@ -21,7 +21,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -252,13 +252,17 @@ def _composite_of_sums(t: IndicatorTree, sums: FloatArray, missing: MissingPolic
 # --------------------------------------------------------------------------- tied bands
 
 
-def tied_bands(result: BootstrapResult | pd.DataFrame) -> pd.DataFrame:
+def tied_bands(
+    result: BootstrapResult | pd.DataFrame, *, method: Literal["chain", "anchor"] = "chain"
+) -> pd.DataFrame:
     """Group a ranking into bands of statistically tied units.
 
     Units are taken in rank order; a unit joins the band of the unit ranked just above it
     when their rank intervals [rank_lower, rank_upper] overlap. A band of one is a unit
     clearly separated from its neighbours; a band of many is a set of units the data cannot
-    order. ``tied_with_previous``/``tied_with_next`` flag direct overlap with the unit just
+    order. With ``method="anchor"`` a band instead holds the units whose interval overlaps
+    that of the band's best unit (no chaining: in a long league table chains tend to join
+    everything). ``tied_with_previous``/``tied_with_next`` flag direct overlap with the unit just
     above/below. Input: a :class:`BootstrapResult` or a DataFrame with ``rank``,
     ``rank_lower``, ``rank_upper`` columns.
 
@@ -279,8 +283,10 @@ def tied_bands(result: BootstrapResult | pd.DataFrame) -> pd.DataFrame:
     f = f.dropna().astype(float).sort_values(["rank", "rank_lower"], kind="stable")
     lo = f["rank_lower"].to_numpy()
     hi = f["rank_upper"].to_numpy()
-    # A new band starts where this unit's best plausible rank is worse than every worst
-    # plausible rank seen so far in the current band.
+    if method not in ("chain", "anchor"):
+        raise MethodInputError(f"method must be 'chain' or 'anchor', got {method!r}")
+    # chain: a new band starts where this unit's best plausible rank is worse than every
+    # worst plausible rank seen so far in the band; anchor: worse than the band leader's.
     band = np.ones(len(f), dtype=np.int64)
     reach = hi[0] if len(f) else 0.0
     for k in range(1, len(f)):
@@ -289,7 +295,8 @@ def tied_bands(result: BootstrapResult | pd.DataFrame) -> pd.DataFrame:
             reach = hi[k]
         else:
             band[k] = band[k - 1]
-            reach = max(reach, hi[k])
+            if method == "chain":
+                reach = max(reach, hi[k])
     f["band"] = band
     # Direct overlap with the unit just above / just below (a band may chain further).
     overlap = lo[1:] <= hi[:-1]
