@@ -238,3 +238,37 @@ def test_write_table_round_trips_floats_and_dates() -> None:
             assert r.number("lat") == pytest.approx(30.631860172213614, rel=1e-14)
             assert r.day("opened_on") == date(2019, 5, 1)
     assert write_table(cols, recs, fmt="csv", lang="zh").startswith(codecs.BOM_UTF8)
+
+
+def test_title_row_above_the_header_is_skipped() -> None:
+    rows = [
+        ["门店清单（2026年10月）", "", "", ""],
+        ["", "", "", ""],
+        ["编码", "客流量", "开业日期", "省内"],
+        ["S1", "5", "", ""],
+    ]
+    for data, name in ((csv_bytes(rows, "gbk"), "x.csv"), (xlsx_bytes(rows), "x.xlsx")):
+        report = ImportReport(kind="t")
+        table = read_table(data, name, COLS, report)
+        assert report.ok and [(r.number, r.cells["code"]) for r in table.rows] == [(4, "S1")]
+        assert report.ignored_columns == []
+
+
+def test_the_sheet_with_the_header_is_read() -> None:
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws0 = wb.active
+    assert ws0 is not None
+    ws0.title = "说明"
+    ws0.append(["请在第二个工作表填写"])
+    ws1 = wb.create_sheet("门店")
+    ws1.append(["编码", "客流量"])
+    ws1.append(["S9", 3])
+    buf = io.BytesIO()
+    wb.save(buf)
+    report = ImportReport(kind="t")
+    table = read_table(buf.getvalue(), "x.xlsx", COLS, report)
+    assert report.ok and table.rows[0].cells == {"code": "S9", "traffic": 3}

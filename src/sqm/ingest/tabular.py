@@ -113,11 +113,40 @@ def _csv_rows(data: bytes) -> list[list[object]]:
     return [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
 
 
-def _xlsx_rows(data: bytes) -> list[list[object]]:
+def _header_at(rows: list[list[object]], lookup: Mapping[str, str]) -> tuple[int | None, int]:
+    """Index of the header row and how many of its cells name a field.
+
+    The header is the row, among the first ten non-empty ones, naming the most fields;
+    so a title row above it (a merged "门店清单" cell) is skipped. With no row naming any
+    field, the first non-empty row is the header (and its columns are reported missing).
+    """
+    best: tuple[int | None, int] = (None, 0)
+    seen = 0
+    for i, r in enumerate(rows):
+        if all(_blank(v) for v in r):
+            continue
+        if best[0] is None:
+            best = (i, 0)
+        score = sum(1 for v in r if not _blank(v) and normalise_header(cell_text(v)) in lookup)
+        if score > best[1]:
+            best = (i, score)
+        seen += 1
+        if seen >= 10:
+            break
+    return best
+
+
+def _xlsx_rows(data: bytes, lookup: Mapping[str, str]) -> list[list[object]]:
+    """The rows of the sheet whose header names the most fields (the first sheet on ties)."""
     wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
-        ws = wb.worksheets[0]
-        return [list(r) for r in ws.iter_rows(values_only=True)]
+        best_ws, best_score = wb.worksheets[0], -1
+        for ws in wb.worksheets:
+            top: list[list[object]] = [list(r) for r in ws.iter_rows(max_row=30, values_only=True)]
+            score = _header_at(top, lookup)[1]
+            if score > best_score:
+                best_ws, best_score = ws, score
+        return [list(r) for r in best_ws.iter_rows(values_only=True)]
     finally:
         wb.close()
 
@@ -131,7 +160,9 @@ def read_table(
 ) -> Table:
     """Read a CSV or xlsx file into rows keyed by field; header problems go to ``report``.
 
-    The first non-empty row is the header. Unknown headers are listed in
+    The header is the row naming the most fields among the first ten non-empty rows (a
+    title row above it is skipped); in an xlsx workbook, the sheet whose header names the
+    most fields is read (the first sheet on ties). Unknown headers are listed in
     ``report.ignored_columns``; a missing required column or two headers naming the same
     field are errors on row 1. Empty rows (trailing ones from Excel, blank lines) are
     skipped but still counted, so row numbers match what Excel shows.
@@ -142,9 +173,13 @@ def read_table(
     ([(3, {'code': 'S1'})], ['colour'])
     """
     name = filename.lower()
+    lookup: dict[str, str] = {}
+    for c in columns:
+        for h in (c.field, c.zh, *c.aliases):
+            lookup[normalise_header(h)] = c.field
     try:
         if data[:4] == b"PK\x03\x04" or name.endswith((".xlsx", ".xlsm")):
-            raw = _xlsx_rows(data)
+            raw = _xlsx_rows(data, lookup)
         elif data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
             report.add(0, "", filename, "bad_file", "old .xls files are not read; save as .xlsx")
             return Table()
@@ -153,12 +188,8 @@ def read_table(
     except Exception as exc:  # a corrupt file can fail in many library-specific ways
         report.add(0, "", filename, "bad_file", f"cannot read {filename}: {exc}")
         return Table()
-    lookup: dict[str, str] = {}
-    for c in columns:
-        for h in (c.field, c.zh, *c.aliases):
-            lookup[normalise_header(h)] = c.field
     table = Table()
-    header_at = next((i for i, r in enumerate(raw) if not all(_blank(v) for v in r)), None)
+    header_at = _header_at(raw, lookup)[0]
     if header_at is None:
         report.add(0, "", filename, "bad_file", "the file has no header row")
         return table
