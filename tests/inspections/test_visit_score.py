@@ -1,7 +1,7 @@
 """Visit and store scores, ranks with intervals, inspector agreement and effects.
 
-References: a hand-worked example (below, every number derived in the comments); Shrout &
-Fleiss (1979) Table 4 for ICC; scikit-learn's cohen_kappa_score, pingouin's intraclass_corr
+References: a hand-worked example (below, every number derived in the comments);
+scikit-learn's cohen_kappa_score, pingouin's intraclass_corr
 and statsmodels' OLS dummy regression as independent implementations.
 """
 
@@ -18,9 +18,7 @@ from sqm.domain.checklist_template import template_checklist, template_profile
 from sqm.methods._validation import MethodInputError
 from sqm.methods.visit_score import (
     calibration_agreement,
-    cohen_kappa,
     compile_checklist,
-    icc,
     inspector_effects,
     inspector_leniency,
     peer_ranks,
@@ -184,37 +182,6 @@ def test_peer_groups_rank_separately() -> None:
     assert (pr["n_peers"] == 2).all()
 
 
-def test_icc_matches_shrout_fleiss_table_4() -> None:
-    # Shrout & Fleiss (1979), Table 2 data; Table 4: ICC(1,1)=.17, ICC(2,1)=.29, ICC(3,1)=.71
-    x = [[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]]
-    assert icc(x, "ICC1") == pytest.approx(0.17, abs=0.005)
-    assert icc(x, "ICC2") == pytest.approx(0.29, abs=0.005)
-    assert icc(x, "ICC3") == pytest.approx(0.71, abs=0.005)
-
-
-def test_icc_matches_pingouin() -> None:
-    pg = pytest.importorskip("pingouin")
-    rng = np.random.default_rng(5)
-    true = rng.normal(75, 8, 30)
-    x = np.c_[true + rng.normal(0, 4, 30), true + 2 + rng.normal(0, 4, 30)]
-    long = pd.DataFrame(
-        {"t": np.repeat(np.arange(30), 2), "r": np.tile([0, 1], 30), "y": x.ravel()}
-    )
-    ref = pg.intraclass_corr(long, targets="t", raters="r", ratings="y").set_index("Type")["ICC"]
-    # pingouin 0.7 names: ICC(1,1) one-way, ICC(A,1) absolute agreement, ICC(C,1) consistency
-    for kind, name in (("ICC1", "ICC(1,1)"), ("ICC2", "ICC(A,1)"), ("ICC3", "ICC(C,1)")):
-        assert icc(x, kind) == pytest.approx(ref[name], abs=1e-10)
-
-
-def test_kappa_matches_sklearn() -> None:
-    from sklearn.metrics import cohen_kappa_score
-
-    rng = np.random.default_rng(8)
-    a = rng.integers(0, 2, 200)
-    b = np.where(rng.random(200) < 0.8, a, 1 - a)
-    assert cohen_kappa(a, b) == pytest.approx(cohen_kappa_score(a, b), abs=1e-12)
-
-
 def test_calibration_agreement_on_template() -> None:
     lay = compile_checklist(template_checklist())
     rng = np.random.default_rng(9)
@@ -227,10 +194,19 @@ def test_calibration_agreement_on_template() -> None:
     r = calibration_agreement(lay, a, b, ta, tb)
     from sklearn.metrics import cohen_kappa_score
 
+    # references: scikit-learn's κ and pingouin's ICC(1,1) on the same data
     assert r.kappa_yes_no == pytest.approx(
         cohen_kappa_score(a[:, lay.yes_no].ravel(), b[:, lay.yes_no].ravel())
     )
-    assert r.n_pairs == 12 and r.icc_total == pytest.approx(icc(np.c_[ta, tb], "ICC1"))
+    assert r.kappa_low < r.kappa_yes_no < r.kappa_high
+    pg = pytest.importorskip("pingouin")
+    long = pd.DataFrame(
+        {"t": np.repeat(np.arange(12), 2), "r": np.tile([0, 1], 12), "y": np.c_[ta, tb].ravel()}
+    )
+    ref = pg.intraclass_corr(long, targets="t", raters="r", ratings="y").set_index("Type")
+    assert r.n_pairs == 12
+    assert r.icc_total == pytest.approx(ref.loc["ICC(1,1)", "ICC"], abs=1e-10)
+    assert r.icc_low == pytest.approx(ref.loc["ICC(1,1)", "CI95"][0], abs=0.01)
 
 
 def _inspected(seed: int, effects: dict[int, float]) -> pd.DataFrame:

@@ -17,7 +17,8 @@ over visits gives its interval, the rank among peers (:func:`peer_ranks`) gets a
 the same replicates, and the change since the store's previous period gets one too.
 
 Inspectors (:func:`calibration_agreement`, :func:`inspector_leniency`,
-:func:`inspector_effects`): agreement on calibration visits, leniency/severity flags and a
+:func:`inspector_effects`): agreement on calibration visits (κ and ICC from
+:mod:`sqm.methods.agreement`), leniency/severity flags and a
 two-way additive (store-period + inspector) least-squares correction.
 
 References: Efron & Tibshirani (1993) *An Introduction to the Bootstrap*, ch. 13 (percentile
@@ -38,6 +39,7 @@ from scipy import stats
 
 from sqm.domain.checklist import Checklist, ItemKind, WeightProfile
 from sqm.methods._validation import FloatArray, MethodInputError, as_matrix
+from sqm.methods.agreement import cohen_kappa, icc
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -486,70 +488,17 @@ def peer_ranks(scores: StoreScores, peer: npt.ArrayLike | None = None) -> pd.Dat
 # --------------------------------------------------------------------------- inspectors
 
 
-def cohen_kappa(a: npt.ArrayLike, b: npt.ArrayLike) -> float:
-    """Cohen's κ for two raters' nominal answers: κ = (p_o − p_e) / (1 − p_e).
-
-    Reference: Cohen (1960). Pairs where either answer is NaN are dropped.
-
-    >>> round(cohen_kappa([1, 1, 0, 0, 1, 0], [1, 1, 0, 1, 1, 0]), 4)
-    0.6667
-    """
-    x = np.asarray(a, dtype=float).ravel()
-    y = np.asarray(b, dtype=float).ravel()
-    if x.shape != y.shape:
-        raise MethodInputError(f"a and b must have the same length, got {x.size} and {y.size}")
-    ok = ~(np.isnan(x) | np.isnan(y))
-    x, y = x[ok], y[ok]
-    if x.size == 0:
-        raise MethodInputError("a and b have no pair answered by both raters")
-    cats = np.union1d(x, y)
-    po = float(np.mean(x == y))
-    pe = float(sum(np.mean(x == c) * np.mean(y == c) for c in cats))
-    if pe == 1.0:
-        return 1.0 if po == 1.0 else 0.0
-    return (po - pe) / (1 - pe)
-
-
-def icc(ratings: npt.ArrayLike, kind: str = "ICC1") -> float:
-    """Intraclass correlation for a targets × raters matrix (Shrout & Fleiss 1979, single rater).
-
-    ICC1 = (MSB − MSW) / (MSB + (k−1) MSW) — one-way random: each target rated by a
-    different set of raters, the right form when calibration pairs change inspectors;
-    ICC2 = (MSR − MSE) / (MSR + (k−1) MSE + k (MSC − MSE)/n) — two-way random, absolute;
-    ICC3 = (MSR − MSE) / (MSR + (k−1) MSE) — two-way mixed, consistency.
-
-    >>> round(icc([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6],
-    ...            [10, 5, 6, 9], [6, 2, 4, 7]], "ICC1"), 2)
-    0.17
-    """
-    x = as_matrix(ratings, "ratings", min_rows=2)
-    n, k = x.shape
-    if k < 2:
-        raise MethodInputError("ratings need at least 2 raters (columns)")
-    grand = x.mean()
-    ss_rows = k * ((x.mean(axis=1) - grand) ** 2).sum()
-    ss_cols = n * ((x.mean(axis=0) - grand) ** 2).sum()
-    ss_tot = ((x - grand) ** 2).sum()
-    ms_r = ss_rows / (n - 1)
-    ms_w = (ss_tot - ss_rows) / (n * (k - 1))
-    ms_c = ss_cols / (k - 1)
-    ms_e = (ss_tot - ss_rows - ss_cols) / ((n - 1) * (k - 1))
-    if kind == "ICC1":
-        return float((ms_r - ms_w) / (ms_r + (k - 1) * ms_w))
-    if kind == "ICC2":
-        return float((ms_r - ms_e) / (ms_r + (k - 1) * ms_e + k * (ms_c - ms_e) / n))
-    if kind == "ICC3":
-        return float((ms_r - ms_e) / (ms_r + (k - 1) * ms_e))
-    raise MethodInputError(f"kind must be ICC1, ICC2 or ICC3, got {kind!r}")
-
-
 @dataclass(frozen=True)
 class CalibrationResult:
     """Agreement of inspectors on calibration visits (same store, same day, two inspectors)."""
 
     n_pairs: int
     kappa_yes_no: float  # pooled over all yes/no items answered by both
+    kappa_low: float  # 95 % interval of κ (Fleiss, Cohen & Everitt 1969 SE)
+    kappa_high: float
     icc_total: float  # ICC1 on visit totals
+    icc_low: float  # 95 % interval of ICC1 (Shrout & Fleiss 1979)
+    icc_high: float
     mean_abs_diff: float  # mean |total_a − total_b|
     item_agreement: pd.Series  # share of pairs agreeing, per yes/no item
 
@@ -565,7 +514,8 @@ def calibration_agreement(
 
     Row p of ``answers_a``/``answers_b`` are the two answer sheets of pair p. κ is Cohen's κ
     over all yes/no item answers pooled; ICC is ICC1 on totals (pairs are targets; the
-    inspectors differ between pairs, hence one-way). Read κ with Landis & Koch (1977):
+    inspectors differ between pairs, hence one-way). Both come from
+    :mod:`sqm.methods.agreement`, with their intervals. Read κ with Landis & Koch (1977):
     > 0.6 substantial, > 0.8 almost perfect.
 
     >>> from sqm.domain.checklist_template import template_checklist
@@ -587,7 +537,10 @@ def calibration_agreement(
     if ta.size != a.shape[0] or tb.size != a.shape[0]:
         raise MethodInputError("totals_a and totals_b need one total per pair")
     yn_a, yn_b = a[:, lay.yes_no], b[:, lay.yes_no]
-    kappa = cohen_kappa(yn_a.ravel(), yn_b.ravel())
+    both_flat = ~(np.isnan(yn_a.ravel()) | np.isnan(yn_b.ravel()))
+    if not both_flat.any():
+        raise MethodInputError("answers_a and answers_b share no yes/no item answered by both")
+    kap = cohen_kappa(yn_a.ravel()[both_flat], yn_b.ravel()[both_flat])
     both = ~(np.isnan(yn_a) | np.isnan(yn_b))
     with np.errstate(invalid="ignore"):
         agree = np.where(both, yn_a == yn_b, np.nan)
@@ -595,11 +548,19 @@ def calibration_agreement(
             np.nanmean(agree, axis=0) if both.any() else np.nan,
             index=np.asarray(lay.item_codes)[lay.yes_no],
         )
-    icc_t = icc(np.c_[ta, tb], "ICC1") if ta.size >= 2 else float("nan")
+    nan = float("nan")
+    icc_row: dict[str, float] | None = None
+    if ta.size >= 2:
+        tab = icc(np.c_[ta, tb])
+        icc_row = {k: float(tab.at["ICC1", k]) for k in ("icc", "lower", "upper")}
     return CalibrationResult(
         n_pairs=int(a.shape[0]),
-        kappa_yes_no=kappa,
-        icc_total=icc_t,
+        kappa_yes_no=float(kap.kappa),
+        kappa_low=float(kap.lower),
+        kappa_high=float(kap.upper),
+        icc_total=nan if icc_row is None else icc_row["icc"],
+        icc_low=nan if icc_row is None else icc_row["lower"],
+        icc_high=nan if icc_row is None else icc_row["upper"],
         mean_abs_diff=float(np.mean(np.abs(ta - tb))),
         item_agreement=item_agree,
     )
