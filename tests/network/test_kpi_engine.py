@@ -232,3 +232,15 @@ def test_duckdb_matches_plain_pandas_on_synthetic_network(level: Level) -> None:
         np.testing.assert_allclose(
             got[code].to_numpy(), want[code].sort_index().to_numpy(), rtol=1e-12
         )
+
+
+def test_rollups_from_one_scan_equal_the_direct_queries() -> None:
+    inv = synthetic_inventory(12, seed=5)
+    counters = synthetic_counters(inv, datetime(2026, 3, 2), 2, seed=5)
+    e = DuckDbKpiEngine(counters, inv)
+    codes = ["rrc_setup_sr", "drop_rate", "dl_user_thp", "availability"]
+    levels = [Level.CELL, Level.SITE, Level.CITY, Level.PROVINCE, Level.NETWORK]
+    got = e.rollups(codes, levels, Grain.DAY)
+    for lvl in levels:
+        want = e.kpis(codes, lvl, Grain.DAY)
+        pd.testing.assert_frame_equal(got[lvl], want, check_dtype=False)

@@ -17,7 +17,9 @@ from sqm.services.network_kpi.compile import (
     Dialect,
     KpiQueryError,
     busy_hour_sql,
+    cell_sums_sql,
     kpi_sql,
+    rollup_sql,
     time_consistent_busy_hour_sql,
     worst_cells_sql,
 )
@@ -141,6 +143,35 @@ class DuckDbKpiEngine:
             nullable=self.nullable,
         )
         return self.sql(q)
+
+    def rollups(
+        self,
+        kpis: Sequence[str | KpiDefinition],
+        levels: Sequence[Level],
+        grain: Grain,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> dict[Level, pd.DataFrame]:
+        """The same KPIs at several levels from one scan: per-cell sums are materialised
+        once, every level is summed from them (sums of sums are exact)."""
+        defs = resolve_kpis(kpis)
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE _cell_sums AS "
+            + cell_sums_sql(
+                defs,
+                grain,
+                Dialect.DUCKDB,
+                self.columns,
+                start=start,
+                end=end,
+                nullable=self.nullable,
+            )
+        )
+        try:
+            return {lvl: self.sql(rollup_sql(defs, lvl, "_cell_sums")) for lvl in levels}
+        finally:
+            self.con.execute("DROP TABLE IF EXISTS _cell_sums")
 
     def busy_hours(
         self,
