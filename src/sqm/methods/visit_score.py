@@ -552,7 +552,7 @@ def calibration_agreement(
     icc_row: dict[str, float] | None = None
     if ta.size >= 2:
         tab = icc(np.c_[ta, tb])
-        icc_row = {k: float(tab.at["ICC1", k]) for k in ("icc", "lower", "upper")}
+        icc_row = {k: float(str(tab.at["ICC1", k])) for k in ("icc", "lower", "upper")}
     return CalibrationResult(
         n_pairs=int(a.shape[0]),
         kappa_yes_no=float(kap.kappa),
