@@ -7,15 +7,14 @@ from types import ModuleType
 
 import pytest
 
-from sqm.ingest import errors, indicator_systems, org_units, tabular, weight_profiles
-from sqm.services import exports
+from sqm.ingest import errors, tabular
 
 
 @pytest.mark.parametrize(
     "module",
-    [tabular, errors, org_units, indicator_systems, weight_profiles, exports],
+    [tabular, errors],
     ids=lambda m: m.__name__,
 )
 def test_docstring_examples(module: ModuleType) -> None:
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0
+    assert result.attempted > 5 and result.failed == 0
