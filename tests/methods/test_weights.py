@@ -114,17 +114,10 @@ def test_leader_hierarchy_against_ahpy() -> None:
     matrices = {"goal": matrix_from_pairs(d["criteria"])}
     for crit, pairs in d["alternatives"].items():
         matrices[crit] = matrix_from_pairs(pairs)
-    # The alternatives are shared by every criterion; AHPy sums each alternative's global
-    # weight over criteria. Our hierarchy keeps distinct leaves, so sum them the same way.
-    renamed = {k: v for k, v in matrices.items() if k == "goal"}
-    for crit in d["alternatives"]:
-        m = matrices[crit]
-        labels = [f"{crit}/{x}" for x in m.columns]
-        renamed[crit] = pd.DataFrame(m.to_numpy(), index=labels, columns=labels)
-    h = hierarchy_weights(renamed, "goal", ri_table="donegan_dodd")
-    target = h.weights.groupby(lambda s: s.split("/")[1]).sum()
+    # The alternatives are judged under every criterion; their global weights add up.
+    h = hierarchy_weights(matrices, "goal", ri_table="donegan_dodd")
     for name, w in d["target_weights"].items():
-        assert target[name] == pytest.approx(w, abs=2e-6)
+        assert h.weights[name] == pytest.approx(w, abs=2e-6)
     assert h.cr["goal"] == pytest.approx(d["criteria_cr_donegan_dodd"], abs=2e-6)
     for crit, cr in d["child_cr_donegan_dodd"].items():
         assert h.cr[crit] == pytest.approx(cr, abs=2e-6)
@@ -132,6 +125,12 @@ def test_leader_hierarchy_against_ahpy() -> None:
         assert h.global_weights[crit] == pytest.approx(w, abs=2e-6)
     assert h.weights.sum() == pytest.approx(1.0)
     assert h.consistent
+
+
+def test_hierarchy_rejects_cycles() -> None:
+    m = pd.DataFrame([[1, 2], [0.5, 1]], index=["a", "goal"], columns=["a", "goal"])
+    with pytest.raises(MethodInputError, match="cycle"):
+        hierarchy_weights({"goal": m}, "goal")
 
 
 def test_geometric_mean_priorities() -> None:

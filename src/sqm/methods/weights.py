@@ -360,7 +360,9 @@ def hierarchy_weights(
     """Global leaf weights of an AHP hierarchy: the product of local weights down each path.
 
     ``matrices`` maps each parent node to the pairwise matrix (a DataFrame labelled by its
-    children) of its children; nodes without a matrix are leaves.
+    children) of its children; nodes without a matrix are leaves. A leaf may sit under
+    several parents (alternatives compared under every criterion): its global weight is
+    the sum over its parents (distributive synthesis).
 
     >>> goal = pd.DataFrame([[1, 3], [1/3, 1]], index=["A", "B"], columns=["A", "B"])
     >>> a = pd.DataFrame([[1, 1], [1, 1]], index=["a1", "a2"], columns=["a1", "a2"])
@@ -387,12 +389,15 @@ def hierarchy_weights(
             c = str(child)
             if c in path:
                 raise MethodInputError(f"the hierarchy has a cycle through {c!r}")
-            if c in global_w:
-                raise MethodInputError(f"node {c!r} appears under more than one parent")
-            global_w[c] = gw * float(lw)
             if c in matrices:
+                if c in global_w:
+                    raise MethodInputError(f"node {c!r} has a matrix and more than one parent")
+                global_w[c] = gw * float(lw)
                 stack.append((c, global_w[c], (*path, c)))
             else:
+                # Alternatives judged under several criteria: their global weights add up
+                # (Saaty's distributive synthesis).
+                global_w[c] = global_w.get(c, 0.0) + gw * float(lw)
                 leaves[c] = global_w[c]
     cr = pd.Series({k: v.cr for k, v in local.items()}, name="cr")
     return HierarchyResult(
