@@ -505,7 +505,7 @@ def _reaches(adjacency: FloatArray, i: int, j: int) -> bool:
 # ----------------------------------------------------------------------------------------
 
 
-def _model_data(data: Any, model: PathModel) -> pd.DataFrame:
+def _model_data(data: Any, model: PathModel) -> tuple[FloatArray, pd.Index]:
     """The model's MV columns of ``data`` as floats, after checking them."""
     if not isinstance(data, pd.DataFrame):
         raise MethodInputError(f"data must be a pandas DataFrame, got {type(data).__name__}")
@@ -515,21 +515,22 @@ def _model_data(data: Any, model: PathModel) -> pd.DataFrame:
             f"blocks name column(s) {missing} that data does not have; "
             f"data has {list(map(str, data.columns))}"
         )
-    frame = data.loc[:, list(model.mvs)]
-    bad = [c for c in model.mvs if not pd.api.types.is_numeric_dtype(frame[c])]
+    columns = [data[c] for c in model.mvs]
+    bad = [c for c, col in zip(model.mvs, columns, strict=True) if not _numeric(col)]
     if bad:
         raise MethodInputError(f"manifest columns must be numeric; not numeric: {bad}")
-    values = frame.to_numpy(dtype=float)
+    values = np.column_stack([col.to_numpy(dtype=float) for col in columns])
+    index = data.index
     if np.isnan(values).any():
         r, c = np.argwhere(np.isnan(values))[0]
         raise MethodInputError(
-            f"data has a missing value (NaN) at row {frame.index[r]!r}, column "
+            f"data has a missing value (NaN) at row {index[r]!r}, column "
             f"{model.mvs[c]!r}; PLS-PM here needs complete data (impute or drop rows first)"
         )
     if np.isinf(values).any():
         r, c = np.argwhere(np.isinf(values))[0]
         raise MethodInputError(
-            f"data has an infinite value at row {frame.index[r]!r}, column {model.mvs[c]!r}"
+            f"data has an infinite value at row {index[r]!r}, column {model.mvs[c]!r}"
         )
     n_pred = int(model.adjacency.sum(axis=0).max())
     largest_b = max((len(model.block(int(j))) for j in np.flatnonzero(model.mode_b)), default=0)
@@ -545,7 +546,12 @@ def _model_data(data: Any, model: PathModel) -> pd.DataFrame:
             f"manifest column(s) {const} are constant; a constant item carries no "
             "information about its latent variable"
         )
-    return frame
+    return values, index
+
+
+def _numeric(column: Any) -> bool:
+    """Whether a column is numeric (a duplicated column name gives a frame: not allowed)."""
+    return isinstance(column, pd.Series) and pd.api.types.is_numeric_dtype(column)
 
 
 def _treat(values: FloatArray, scaled: bool) -> tuple[FloatArray, FloatArray]:
@@ -596,8 +602,7 @@ def fit(
         raise MethodInputError(f"max_iter must be an integer ≥ 2, got {max_iter!r}")
     if not tol > 0:
         raise MethodInputError(f"tol must be positive, got {tol!r}")
-    frame = _model_data(data, model)
-    values = frame.to_numpy(dtype=float)
+    values, index = _model_data(data, model)
     n = values.shape[0]
     x, mv_sd = _treat(values, scaled)
     cov = (x.T @ x / n)[None]
@@ -611,7 +616,7 @@ def fit(
     mvs = list(model.mvs)
     wm = est.weights[0]
     rows = np.arange(len(mvs))
-    scores = pd.DataFrame(x @ wm, index=frame.index, columns=lvs)
+    scores = pd.DataFrame(x @ wm, index=index, columns=lvs)
     return PLSResult(
         model=model,
         scheme=scheme,
