@@ -13,7 +13,8 @@ The estimator follows Lohmöller's and Wold's iterative algorithm exactly as the
   squares of ``Z_b`` on ``X_b``);
 * convergence when ``Σ (|w_old| − |w_new|)² < tol``; reaching ``max_iter`` counts as failure;
 * final weights give LV scores of unit (population) variance; an LV whose MVs correlate
-  mostly negatively with it is sign-flipped (R's ``get_scores`` rule);
+  mostly negatively with it is sign-flipped (R's ``get_scores`` rule; R flips only the
+  scores, here the LV's outer weights flip with them so that scores = X·w always holds);
 * path coefficients by OLS of each endogenous LV on its predecessors, loadings as the
   correlation of each MV with its own LV, total effects ``(I − B)⁻¹ − I``.
 
@@ -584,7 +585,7 @@ def fit(
     effects ``T = (I − B)⁻¹ − I`` with ``B`` the path-coefficient matrix.
 
     References: Lohmöller (1989); Tenenhaus et al. (2005); Sanchez (2013) ch. 4, whose
-    ``satisfaction`` example this reproduces to 1e-6 (see ``tests/methods/test_plspm.py``).
+    ``satisfaction`` example this reproduces to 1e-8 (see ``tests/methods/test_plspm.py``).
 
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(0)
