@@ -187,3 +187,37 @@ def test_pages_form_and_dashboard(
     a = client_as("analyst")
     d = a.get("/complaints/dashboard")
     assert d.status_code == 200 and "data-chart" in d.text
+
+
+def test_batch_intake_judges_items_one_by_one(
+    client_as: Callable[[str], TestClient], demo_engine: Engine
+) -> None:
+    own, other = _stores(demo_engine)
+    h = client_as("handler")
+    first = h.post("/api/v1/complaints", json=_body(own, "K-0")).json()["id"]
+    items = [
+        _body(own, "K-0"),  # already stored
+        _body(own, "K-1"),
+        _body(own, "K-1"),  # repeated inside the batch
+        _body(own, "K-2", subcategory="network.nonsense"),  # invalid
+        _body("NO-SUCH", "K-3"),
+        _body(other, "K-4", complaint_class="regulator"),
+    ]
+    r = h.post("/api/v1/complaints/batch", json={"items": items})
+    assert r.status_code == 200, r.text
+    res = r.json()["results"]
+    assert res[0] == {"index": 0, "id": first, "created": False, "error": None}
+    assert res[1]["created"] and not res[2]["created"] and res[1]["id"] == res[2]["id"]
+    assert res[3]["error"] and res[3]["id"] is None
+    assert "unit_code" in res[4]["error"]
+    assert res[5]["created"]
+    assert r.json()["created"] == 2 and r.json()["errors"] == 2
+    again = h.post("/api/v1/complaints/batch", json={"items": items}).json()
+    assert again["created"] == 0
+    with Session(demo_engine) as s:
+        assert s.scalar(select(func.count()).select_from(Complaint)) == 3
+    bad_schema = h.post("/api/v1/complaints/batch", json={"items": [_body(own, "K-9", channel="fax")]})
+    assert bad_schema.status_code == 422 and "items.0.channel" in bad_schema.text
+    # a store manager cannot take complaints in
+    sm = client_as("store.manager")
+    assert sm.post("/api/v1/complaints/batch", json={"items": items}).status_code == 403

@@ -111,27 +111,12 @@ def as_utc(dt: datetime) -> datetime:
 _SAFE = re.compile(r"^[\w.\-:/]{1,128}$")
 
 
-def intake(
-    session: Session, data: ComplaintInput, unit: OrgUnit | None = None
-) -> tuple[Complaint, bool]:
-    """Store a complaint once per (source system, source id); return it and whether it is new.
-
-    A repeated delivery of the same complaint returns the stored one unchanged (idempotent).
-    The SLA deadlines are computed from the channel and class policy on the business calendar.
-    ``unit`` may be passed when the caller has already looked up ``data.unit_code``.
-    Intake should be the only write of its transaction (a lost race rolls the session back).
-    """
+def _build(session: Session, data: ComplaintInput, unit: OrgUnit | None) -> Complaint:
+    """Validate one complaint and make its row (not yet added to the session)."""
     if not _SAFE.match(data.source_system) or not _SAFE.match(data.source_id):
         raise ComplaintError(
             "source_system and source_id must be 1–128 letters, digits or . - _ : /"
         )
-    existing = session.scalar(
-        select(Complaint).where(
-            Complaint.source_system == data.source_system, Complaint.source_id == data.source_id
-        )
-    )
-    if existing is not None:
-        return existing, False
     try:
         channel = Channel(data.channel)
     except ValueError:
@@ -170,7 +155,7 @@ def intake(
                 Complaint.source_id == data.repeat_of_source_id,
             )
         )
-    c = Complaint(
+    return Complaint(
         source_system=data.source_system,
         source_id=data.source_id,
         channel=channel.value,
@@ -189,6 +174,30 @@ def intake(
         status=Status.NEW.value,
         repeat_of_id=repeat_of_id,
     )
+
+
+def _stored(session: Session, source_system: str, source_id: str) -> Complaint | None:
+    return session.scalar(
+        select(Complaint).where(
+            Complaint.source_system == source_system, Complaint.source_id == source_id
+        )
+    )
+
+
+def intake(
+    session: Session, data: ComplaintInput, unit: OrgUnit | None = None
+) -> tuple[Complaint, bool]:
+    """Store a complaint once per (source system, source id); return it and whether it is new.
+
+    A repeated delivery of the same complaint returns the stored one unchanged (idempotent).
+    The SLA deadlines are computed from the channel and class policy on the business calendar.
+    ``unit`` may be passed when the caller has already looked up ``data.unit_code``.
+    Intake should be the only write of its transaction (a lost race rolls the session back).
+    """
+    existing = _stored(session, data.source_system, data.source_id)
+    if existing is not None:
+        return existing, False
+    c = _build(session, data, unit)
     session.add(c)
     try:
         session.flush()
@@ -197,17 +206,88 @@ def intake(
         # unique (source_system, source_id) key kept it single; answer with the stored one.
         # Intake is the whole transaction, so rolling it back loses nothing else.
         session.rollback()
-        again = session.scalar(
-            select(Complaint).where(
-                Complaint.source_system == data.source_system,
-                Complaint.source_id == data.source_id,
-            )
-        )
+        again = _stored(session, data.source_system, data.source_id)
         if again is None:
             raise
         return again, False
     session.add(ComplaintStatusChange(complaint_id=c.id, from_status=None, to_status=c.status))
     return c, True
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Outcome of one item of a batch: its stored id and whether it is new, or the error."""
+
+    index: int
+    id: int | None
+    created: bool
+    error: str | None = None
+
+
+def intake_many(
+    session: Session,
+    items: list[ComplaintInput],
+    allowed_units: dict[str, OrgUnit] | None = None,
+    attempts: int = 3,
+) -> list[BatchResult]:
+    """Store many complaints in one transaction, each idempotent by its source id.
+
+    Items are judged one by one: a bad item gets its error and the others are stored; an item
+    already stored (or repeated inside the batch) answers with the stored id.  ``allowed_units``
+    (code → unit) limits which units items may name (the caller's scope); None = any unit.
+    When a concurrent request wins a race for one of the keys, the whole batch is rolled back
+    and judged again (at most ``attempts`` times), so nothing is stored twice.
+    """
+    for attempt in range(attempts):
+        ids = sorted({d.source_id for d in items})
+        systems = {d.source_system for d in items}
+        known: dict[tuple[str, str], int] = {}
+        for i in range(0, len(ids), 500):
+            for sys_, sid, cid in session.execute(
+                select(Complaint.source_system, Complaint.source_id, Complaint.id).where(
+                    Complaint.source_id.in_(ids[i : i + 500]), Complaint.source_system.in_(systems)
+                )
+            ):
+                known[(sys_, sid)] = cid
+        codes = sorted({d.unit_code for d in items})
+        units = {u.code: u for u in session.scalars(select(OrgUnit).where(OrgUnit.code.in_(codes)))}
+        results: list[BatchResult | None] = [None] * len(items)
+        fresh: dict[tuple[str, str], tuple[int, Complaint]] = {}
+        for i, d in enumerate(items):
+            key = (d.source_system, d.source_id)
+            if key in known:
+                results[i] = BatchResult(i, known[key], False)
+                continue
+            if key in fresh:
+                continue  # resolved after the flush, when the first copy has its id
+            unit = units.get(d.unit_code)
+            if unit is None or (allowed_units is not None and d.unit_code not in allowed_units):
+                results[i] = BatchResult(
+                    i, None, False, f"unit_code {d.unit_code!r} is not an org unit in your scope"
+                )
+                continue
+            try:
+                fresh[key] = (i, _build(session, d, unit))
+            except ComplaintError as exc:
+                results[i] = BatchResult(i, None, False, str(exc))
+        session.add_all(c for _, c in fresh.values())
+        try:
+            session.flush()
+        except IntegrityError:
+            session.rollback()
+            if attempt == attempts - 1:
+                raise
+            continue
+        session.add_all(
+            ComplaintStatusChange(complaint_id=c.id, from_status=None, to_status=c.status)
+            for _, c in fresh.values()
+        )
+        for i, d in enumerate(items):
+            if results[i] is None:
+                first, c = fresh[(d.source_system, d.source_id)]
+                results[i] = BatchResult(i, c.id, first == i)
+        return [r for r in results if r is not None]
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def change_status(

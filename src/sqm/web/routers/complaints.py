@@ -162,6 +162,32 @@ def create_complaint(
     return JSONResponse(out, status_code=201 if created else 200)
 
 
+class BatchIn(BaseModel):
+    items: list[ComplaintIn] = Field(..., min_length=1, max_length=1000)
+
+
+@api.post("/batch", summary="Take in up to 1,000 complaints in one call (each idempotent)")
+def create_batch(
+    body: BatchIn, p: Principal = Depends(handler), db: Session = Depends(get_db)
+) -> dict[str, Any]:
+    """For systems that forward complaints in bulk (CRM, regulator interface): every item is
+    judged on its own and answered with its stored id, whether it is new, or its error."""
+    codes = sorted({i.unit_code for i in body.items})
+    allowed = {
+        u.code: u
+        for u in db.scalars(select(OrgUnit).where(OrgUnit.code.in_(codes), p.unit_filter()))
+    }
+    items = [ch.ComplaintInput(**i.model_dump(mode="python")) for i in body.items]
+    results = ch.intake_many(db, items, allowed)
+    return {
+        "created": sum(r.created for r in results),
+        "errors": sum(r.error is not None for r in results),
+        "results": [
+            {"index": r.index, "id": r.id, "created": r.created, "error": r.error} for r in results
+        ],
+    }
+
+
 @api.get("", summary="List complaints in your scope (a queue view)")
 def list_complaints(
     view: Literal["mine", "team", "near_limit", "overdue", "all_open"] = "team",
