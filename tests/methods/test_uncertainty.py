@@ -85,6 +85,7 @@ def test_bootstrap_equals_brute_force_replay(missing: float) -> None:
     np.testing.assert_array_equal(
         r.rank_upper.to_numpy(), np.ceil(np.quantile(ranks, 0.975, axis=0))
     )
+    np.testing.assert_allclose(r.p_top(2).to_numpy(), (ranks <= 2).mean(axis=0))
 
 
 def test_single_unit_interval_matches_scipy_bootstrap() -> None:

@@ -265,6 +265,14 @@ def test_labels_are_kept() -> None:
         assert w.sum() == pytest.approx(1.0)
 
 
+def test_benefit_series_is_aligned_by_label() -> None:
+    cols = ["csat", "complaints", "wait", "nps", "inspection"]
+    df = pd.DataFrame(STORES, columns=cols)
+    shuffled = pd.Series(BENEFIT, index=cols).iloc[::-1]
+    np.testing.assert_allclose(entropy(df, shuffled), entropy(STORES, BENEFIT))
+    np.testing.assert_allclose(critic(df, shuffled), critic(STORES, BENEFIT))
+
+
 def test_cv_weights() -> None:
     x = np.array([[1, 10], [2, 11], [3, 12.0]])
     v = x.std(0, ddof=1) / x.mean(0)

@@ -40,6 +40,14 @@ def _weights(weights: Any, n: int, columns: list[Any] | None) -> FloatArray:
     return w / w.sum()
 
 
+def _benefit(benefit: Any, n: int, columns: list[Any] | None) -> npt.NDArray[np.bool_]:
+    if isinstance(benefit, pd.Series) and columns is not None:
+        if set(benefit.index) != set(columns):
+            raise MethodInputError("benefit must be labelled by the same criteria as X's columns")
+        benefit = benefit.reindex(columns)
+    return as_benefit(benefit, n)
+
+
 def _out(values: FloatArray, X: Any, name: str) -> FloatArray | pd.Series:
     if isinstance(X, pd.DataFrame):
         return pd.Series(values, index=X.index, name=name)
@@ -61,7 +69,7 @@ def topsis(
     a = as_matrix(X, "X", min_rows=2)
     cols = list(X.columns) if isinstance(X, pd.DataFrame) else None
     n = a.shape[1]
-    b = as_benefit(benefit, n)
+    b = _benefit(benefit, n, cols)
     w = _weights(weights, n, cols)
     norm = np.sqrt((a**2).sum(axis=0))
     if (norm == 0).any():
@@ -99,7 +107,7 @@ def grey_relational(
     a = as_matrix(X, "X", min_rows=2)
     cols = list(X.columns) if isinstance(X, pd.DataFrame) else None
     n = a.shape[1]
-    b = as_benefit(benefit, n)
+    b = _benefit(benefit, n, cols)
     w = _weights(weights, n, cols)
     lo, hi = a.min(axis=0), a.max(axis=0)
     span = hi - lo

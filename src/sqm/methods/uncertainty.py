@@ -67,6 +67,11 @@ class BootstrapResult:
     n_boot: int
     draws: FloatArray
 
+    def p_top(self, k: int) -> pd.Series:
+        """Share of bootstrap replicates in which each unit ranks in the top ``k``."""
+        ranks = _ranks_rows(self.draws)
+        return pd.Series((ranks <= k).mean(axis=0), index=self.scores.index, name=f"p_top_{k}")
+
     def frame(self) -> pd.DataFrame:
         """All per-unit fields as one DataFrame."""
         return pd.concat(

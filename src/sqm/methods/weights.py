@@ -418,6 +418,15 @@ def _decision_matrix(X: Any, min_rows: int = 2) -> tuple[FloatArray, list[Any] |
     return a, labels
 
 
+def _benefit(benefit: Any, n: int, labels: list[Any] | None) -> npt.NDArray[np.bool_]:
+    """Directions by position, or by label when both X and benefit are labelled."""
+    if isinstance(benefit, pd.Series) and labels is not None:
+        if set(benefit.index) != set(labels):
+            raise MethodInputError("benefit must be labelled by the same criteria as X's columns")
+        benefit = benefit.reindex(labels)
+    return as_benefit(benefit, n)
+
+
 def _wrap(w: FloatArray, labels: list[Any] | None) -> Weights:
     return pd.Series(w, index=labels, name="weight") if labels is not None else w
 
@@ -460,7 +469,7 @@ def entropy(
     """
     a, labels = _decision_matrix(X)
     m, n = a.shape
-    b = as_benefit(benefit, n)
+    b = _benefit(benefit, n, labels)
     if variant == "standardised":
         z = _range_standardise(a, b)
     elif variant == "raw":
@@ -496,7 +505,7 @@ def critic(X: Any, benefit: Sequence[bool] | npt.ArrayLike | None = None) -> Wei
     [0.3658, 0.3325, 0.3017]
     """
     a, labels = _decision_matrix(X, min_rows=3)
-    b = as_benefit(benefit, a.shape[1])
+    b = _benefit(benefit, a.shape[1], labels)
     z = _range_standardise(a, b)
     sigma = z.std(axis=0, ddof=1)
     r = np.corrcoef(z, rowvar=False)
