@@ -24,6 +24,7 @@ COLUMNS = ["unit_id", "source", "source_ref", "value", "n", "se"]
 #: source → "module:function" producing that source's values for a period.
 SOURCE_PRODUCERS: dict[str, list[str]] = {
     "complaint_metric": ["sqm.services.complaint_indicators:complaint_values"],
+    "inspection_item": ["sqm.services.inspection_visits:inspection_values"],
     "network_kpi": ["sqm.services.network_indicators:network_indicator_values"],
 }
 

@@ -87,8 +87,11 @@ def checklist_of(row: InspectionChecklist) -> Checklist:
 
 
 def traffic_class(unit: OrgUnit, tier_median: Mapping[str, float]) -> Traffic:
-    """客流量大/小 relative to stores of the same tier: > 1.25× or < 0.75× the tier median."""
-    med = tier_median.get(str(unit.tier or ""), 0.0)
+    """客流量大/小 relative to stores of the same tier: > 1.25× or < 0.75× the tier median.
+
+    Competitor stores are compared with our first-level stores (as in :func:`profile_for`).
+    """
+    med = tier_median.get(str(unit.tier or "first_level"), 0.0)
     if not unit.traffic or med <= 0:
         return Traffic.NORMAL
     if unit.traffic > 1.25 * med:

@@ -1,0 +1,137 @@
+"""Inspection use cases on a migrated database: scoring with the store's profile, appeal
+deadline, overturn re-scoring, rectification closing, and the indicator-source producer."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import pytest
+from sqlalchemy import Engine, select
+
+from sqm.domain.checklist_template import template_checklist, template_profile
+from sqm.methods.visit_score import compile_checklist, score_visits
+from sqm.services import inspection_visits as iv
+from sqm.services.indicator_sources import collect_values
+from sqm.store.engine import make_sessionmaker
+from sqm.store.models import OrgUnit, Period, User
+from sqm.store.models.inspection import InspectionVisit
+
+
+def _visit(s, unit: OrgUnit, period: Period, user: User) -> InspectionVisit:  # type: ignore[no-untyped-def]
+    row = iv.ensure_template_checklist(s)
+    v = InspectionVisit(
+        checklist_id=row.id,
+        unit_id=unit.id,
+        period_id=period.id,
+        inspector_id=user.id,
+        team=[user.id],
+        planned_date=date(2026, 11, 10),
+        answers={},
+        item_notes={},
+        overturned=[],
+        section_scores={},
+        vetoed=[],
+        review_reasons=[],
+        status="draft",
+    )
+    s.add(v)
+    s.flush()
+    return v
+
+
+def _answers(fail: dict[str, float] | None = None) -> dict[str, float | None]:
+    out: dict[str, float | None] = {
+        it.code: float(it.scale_max) for it in template_checklist().items()
+    }
+    out.update(fail or {})
+    return out
+
+
+def test_submit_review_appeal_and_producer(demo_engine: Engine) -> None:
+    factory = make_sessionmaker(demo_engine)
+    with factory() as s:
+        store = s.scalar(select(OrgUnit).where(OrgUnit.kind == "store").order_by(OrgUnit.id))
+        period = s.scalar(select(Period).where(Period.code == "2026-11"))
+        insp = s.scalar(select(User).where(User.username == "inspector01"))
+        analyst = s.scalar(select(User).where(User.username == "analyst"))
+        assert store and period and insp and analyst
+        v = _visit(s, store, period, insp)
+        fail = {"no_idling": 0.0, "farewell": 0.0, "seats": None}
+        start = datetime(2026, 11, 10, 10, 0, tzinfo=UTC)
+        with pytest.raises(iv.InspectionError, match="note is required"):
+            iv.submit_visit(
+                s,
+                v,
+                _answers(fail),
+                started_at=start,
+                ended_at=start + timedelta(minutes=40),
+                checkin=(store.lat or 0, store.lon or 0),
+            )
+        iv.submit_visit(
+            s,
+            v,
+            _answers(fail),
+            started_at=start,
+            ended_at=start + timedelta(minutes=40),
+            checkin=(store.lat or 0, store.lon or 0),
+            item_notes={"no_idling": "店员玩手机"},
+        )
+        assert v.status == "submitted" and v.review_reasons == []
+        # the score equals the method applied with the store's own profile
+        cl = template_checklist()
+        lay = compile_checklist(cl)
+        prof = iv.profile_for(cl, store, iv.tier_medians(s))
+        assert v.profile_code == prof.code
+        a = np.array(
+            [[np.nan if _answers(fail)[c] is None else _answers(fail)[c] for c in lay.item_codes]]
+        )
+        assert v.total == pytest.approx(round(float(score_visits(lay, a, prof).total[0]), 2))
+        assert v.vetoed == ["service_norms"]
+        tasks = iv.review_visit(s, v, accept=True, reviewer_id=analyst.id, today=date(2026, 11, 11))
+        assert {t.item_code for t in tasks} == {"no_idling", "farewell"}
+        # appeal: not a finding, too late, then in time
+        with pytest.raises(iv.InspectionError, match="not a finding"):
+            iv.raise_appeal(s, v, "greet_on_entry", analyst.id, "x")
+        assert v.reviewed_at is not None
+        late = v.reviewed_at.date() + timedelta(days=iv.APPEAL_DAYS + 1)
+        with pytest.raises(iv.InspectionError, match="deadline"):
+            iv.raise_appeal(s, v, "no_idling", analyst.id, "x", today=late)
+        ap = iv.raise_appeal(
+            s, v, "no_idling", analyst.id, "录像显示未玩手机", today=v.reviewed_at.date()
+        )
+        before = v.total
+        iv.decide_appeal(s, ap, overturn=True, user_id=analyst.id)
+        assert v.total is not None and before is not None and v.total > before and v.vetoed == []
+        with pytest.raises(iv.InspectionError, match="already decided"):
+            iv.decide_appeal(s, ap, overturn=False, user_id=analyst.id)
+        t = next(t for t in tasks if t.item_code == "farewell")
+        with pytest.raises(iv.InspectionError, match="note"):
+            iv.close_rectification(s, t, " ")
+        iv.close_rectification(s, t, "已培训")
+        assert t.status == "closed"
+        s.flush()
+        # the indicator system reads section scores and the basic-norm veto
+        vals = collect_values(s, period)
+        mine = vals[(vals["unit_id"] == store.id) & (vals["source"] == "inspection_item")]
+        refs = dict(zip(mine["source_ref"], mine["value"], strict=True))
+        assert refs["veto:basic_norms"] == 1.0  # overturned: no violation left
+        assert refs["section:service_awareness"] == pytest.approx(
+            v.section_scores["service_awareness"]
+        )
+        assert "section:environment" in refs and "section:retention" in refs
+
+
+def test_competitor_profile_and_traffic_classes() -> None:
+    cl = template_checklist()
+    comp = OrgUnit(code="C", name_zh="竞", name_en="C", kind="competitor_store", traffic=100)
+    p = iv.profile_for(cl, comp, {"first_level": 4500.0})
+    assert p.tier == "first_level" and p.traffic == "low"
+    big = OrgUnit(
+        code="B", name_zh="大", name_en="B", kind="store", tier="supermarket", traffic=9000
+    )
+    assert iv.traffic_class(big, {"supermarket": 2500.0}) == "high"
+    assert (
+        template_profile("supermarket", traffic="high").code
+        in iv.profile_for(cl, big, {"supermarket": 2500.0}).code
+    )
