@@ -216,7 +216,9 @@ def test_batch_intake_judges_items_one_by_one(
     assert again["created"] == 0
     with Session(demo_engine) as s:
         assert s.scalar(select(func.count()).select_from(Complaint)) == 3
-    bad_schema = h.post("/api/v1/complaints/batch", json={"items": [_body(own, "K-9", channel="fax")]})
+    bad_schema = h.post(
+        "/api/v1/complaints/batch", json={"items": [_body(own, "K-9", channel="fax")]}
+    )
     assert bad_schema.status_code == 422 and "items.0.channel" in bad_schema.text
     # a store manager cannot take complaints in
     sm = client_as("store.manager")

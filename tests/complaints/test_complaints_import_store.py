@@ -83,3 +83,34 @@ def test_intake_stores_a_suggestion_when_a_model_exists(
             "broadband."
         )
         assert not c.category_confirmed and c.subcategory is None
+
+
+def test_escalations_are_recorded_once_per_level(demo_engine: Engine) -> None:
+    from zoneinfo import ZoneInfo
+
+    from sqm.store.models import AuditEntry
+
+    sh = ZoneInfo("Asia/Shanghai")
+    with Session(demo_engine) as s:
+        data = ch.ComplaintInput(
+            "miit",
+            "R-1",
+            "regulator",
+            datetime(2026, 11, 30, 10, tzinfo=sh),
+            _unit(demo_engine),
+            "申诉",
+        )
+        ch.intake(s, data)
+        # regulator policy: 2 business hours to first response, warning at half of it
+        levels = []
+        for hh, mm in ((10, 30), (11, 30), (11, 45), (14, 0), (16, 0), (16, 30)):
+            levels.append(
+                [n.level for n in ch.escalate_due(s, datetime(2026, 11, 30, hh, mm, tzinfo=sh))]
+            )
+        assert levels == [[], ["team_lead"], [], ["manager"], ["director"], []]
+        assert (
+            s.scalar(
+                select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "escalate")
+            )
+            == 3
+        )

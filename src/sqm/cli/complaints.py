@@ -114,3 +114,28 @@ def register(app: typer.Typer) -> None:
                 f"{r['q_value']:.2g}",
             )
         console.print(t)
+
+    @group.command("escalate")
+    def escalate() -> None:
+        """Record escalations due now (run it every few minutes from a scheduler)."""
+        from sqm.cli.main import engine_from_env
+        from sqm.services.complaint_handling import escalate_due
+        from sqm.store.audit import Actor, acting_as
+        from sqm.store.engine import make_sessionmaker, transaction
+
+        with (
+            acting_as(Actor(None, "sla-clock")),
+            transaction(make_sessionmaker(engine_from_env())) as s,
+        ):
+            notices = escalate_due(s)
+        t = Table("complaint", "unit", "level", "first response", "resolution")
+        for n in notices:
+            t.add_row(
+                str(n.complaint_id),
+                n.unit_code,
+                n.level,
+                n.first_response_state,
+                n.resolution_state,
+            )
+        console.print(t)
+        console.print(f"{len(notices)} new escalation(s)")

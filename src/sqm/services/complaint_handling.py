@@ -433,3 +433,53 @@ def complaint_in_scope(
     if c is None or not principal.sees(c.unit):
         return None
     return c
+
+
+@dataclass(frozen=True)
+class EscalationNotice:
+    """A complaint whose time limits call for someone above the handler, once per level."""
+
+    complaint_id: int
+    unit_code: str
+    level: str
+    first_response_state: str
+    resolution_state: str
+
+
+def escalate_due(session: Session, now: datetime | None = None) -> list[EscalationNotice]:
+    """Find open complaints whose SLA now calls for a (higher) escalation and record each once.
+
+    The level (team lead on warning, manager on breach, director at twice the limit) comes
+    from :func:`sla_of`; each new level is written to the audit log as an ``escalate`` event,
+    so running this every few minutes notifies each level once.  Returns the new notices.
+    """
+    from sqm.domain.sla import Escalation
+    from sqm.store.audit import record
+    from sqm.store.models import AuditEntry
+
+    at = (now or datetime.now(UTC)).astimezone(UTC)
+    order = [e.value for e in Escalation]
+    done: dict[str, int] = {}
+    for entity_id, note in session.execute(
+        select(AuditEntry.entity_id, AuditEntry.note).where(
+            AuditEntry.entity == "complaint", AuditEntry.action == "escalate"
+        )
+    ):
+        if entity_id is not None and note in order:
+            done[entity_id] = max(done.get(entity_id, 0), order.index(note))
+    notices = []
+    for c in session.scalars(select(Complaint).where(Complaint.status.in_(OPEN))):
+        st = sla_of(c, at)
+        level = order.index(st.escalation.value)
+        if level > done.get(str(c.id), 0):
+            record(session, "escalate", "complaint", str(c.id), st.escalation.value)
+            notices.append(
+                EscalationNotice(
+                    c.id,
+                    c.unit.code,
+                    st.escalation.value,
+                    st.first_response.state.value,
+                    st.resolution.state.value,
+                )
+            )
+    return notices
