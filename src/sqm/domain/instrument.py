@@ -18,6 +18,7 @@ answers makes a new version (:func:`revise`), so answers keep the version they w
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -415,14 +416,23 @@ class Instrument:
         """Dimensions by code."""
         return {d.code: d for d in self.dimensions}
 
+    @functools.cached_property
+    def _fields(self) -> tuple[AnswerField, ...]:
+        # an instrument is immutable, so its fields are worked out once
+        dims = self.dimension_map()
+        return tuple(f for q in self.questions for f in q.fields(dims))
+
+    @functools.cached_property
+    def _field_map(self) -> dict[str, AnswerField]:
+        return {f.name: f for f in self._fields}
+
     def fields(self) -> list[AnswerField]:
         """All answer fields (columns of the answers table) in display order."""
-        dims = self.dimension_map()
-        return [f for q in self.questions for f in q.fields(dims)]
+        return list(self._fields)
 
     def field_map(self) -> dict[str, AnswerField]:
         """Answer fields by name."""
-        return {f.name: f for f in self.fields()}
+        return dict(self._field_map)
 
     def items_by_dimension(self, facet: Facet | None = None) -> dict[str, list[str]]:
         """Rating fields per dimension, optionally only those of one facet.

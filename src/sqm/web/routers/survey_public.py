@@ -11,6 +11,7 @@ and one small script from this server — no CDN.
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -64,6 +65,29 @@ def _signer(request: Request) -> LinkSigner:
         signer = LinkSigner(request.app.state.settings.secret_key.encode("utf-8").ljust(16, b"."))
         request.app.state.survey_signer = signer
     return signer
+
+
+_TARGET_TTL_S = 3.0  # a closed wave is refused within seconds; links are looked up once
+
+
+def _target(request: Request, token: str) -> sf.LinkTarget:
+    """The link's wave/store/instrument, cached briefly: a busy store's QR code is opened
+    by many phones, and a submission then needs no look-up queries at all."""
+    cache: dict[str, tuple[float, sf.LinkTarget]] | None = getattr(
+        request.app.state, "survey_targets", None
+    )
+    if cache is None:
+        cache = request.app.state.survey_targets = {}
+    now = time.monotonic()
+    hit = cache.get(token)
+    if hit is not None and now - hit[0] < _TARGET_TTL_S:
+        return hit[1]
+    with request.app.state.sessionmaker() as session:
+        target = sf.resolve_link(session, _signer(request), token)
+    if len(cache) > 10_000:
+        cache.clear()
+    cache[token] = (now, target)
+    return target
 
 
 def _lang(request: Request, inst_lang: str | None = None) -> str:
@@ -137,12 +161,11 @@ def _page(
 def survey_form(request: Request, token: str) -> Response:
     """The questionnaire of one store's link."""
     lang = _lang(request)
-    factory = request.app.state.sessionmaker
-    with factory() as session:
-        try:
-            target = sf.resolve_link(session, _signer(request), token)
-        except LinkError:
-            return _message(request, "bad_link", lang, 404)
+    try:
+        target = _target(request, token)
+    except LinkError:
+        return _message(request, "bad_link", lang, 404)
+    with request.app.state.sessionmaker() as session:
         state = sf.token_state(session, target)
     if state == "unknown":
         return _message(request, "bad_link", lang, 404)
@@ -160,13 +183,14 @@ async def survey_submit(request: Request, token: str) -> Response:
     lang = str(form.get("lang") or _lang(request))
     lang = lang if lang in ("zh", "en") else "zh"
     factory = request.app.state.sessionmaker
-    with factory() as session:
-        try:
-            target = sf.resolve_link(session, _signer(request), token)
-        except LinkError:
-            return _message(request, "bad_link", lang, 404)
-        if sf.token_state(session, target) == "unknown":
-            return _message(request, "bad_link", lang, 404)
+    try:
+        target = _target(request, token)
+    except LinkError:
+        return _message(request, "bad_link", lang, 404)
+    if target.single_use:
+        with factory() as session:
+            if sf.token_state(session, target) == "unknown":
+                return _message(request, "bad_link", lang, 404)
     answers = _form_answers(target.instrument, form)
     result = sf.submit(factory, target, answers, lang=lang, client=_client(request), guard=_GUARD)
     if result.outcome is sf.Outcome.INVALID:
