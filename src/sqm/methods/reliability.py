@@ -74,28 +74,29 @@ def _check_variance(frame: pd.DataFrame, name: str) -> None:
 
 
 def _pairwise_covariance(values: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Covariances over pairwise-complete rows (as pandas ``DataFrame.cov``), and the counts.
+    """Covariances over pairwise-complete rows (as pandas ``DataFrame.cov``), and the means.
 
     Computed with matrix products on columns centred at their overall means (centring
     leaves covariances unchanged and avoids cancellation), so a million rows take
     milliseconds instead of a loop over item pairs.
     """
     present = ~np.isnan(values)
-    if present.all():
-        n = float(values.shape[0])
-        centred = values - values.mean(axis=0)
-        cov = centred.T @ centred / (n - 1)
-        return np.asarray(cov, dtype=float), np.full(cov.shape, n)
-    with np.errstate(invalid="ignore"):
-        mean = np.nanmean(values, axis=0)
-    z = np.where(present, values - mean, 0.0)
     m = present.astype(float)
+    n_answered = m.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(present, values, 0.0).sum(axis=0) / n_answered
+    if (n_answered == values.shape[0]).all():
+        n = float(values.shape[0])
+        centred = values - mean
+        cov = centred.T @ centred / (n - 1)
+        return np.asarray(cov, dtype=float), mean
+    z = np.where(present, values - mean, 0.0)
     counts = m.T @ m
     sums = z.T @ m  # sums[i, j]: Σ z_i over rows where both i and j were answered
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = (z.T @ z - sums * sums.T / counts) / (counts - 1)
     cov[counts < 2] = np.nan
-    return np.asarray(cov, dtype=float), counts
+    return np.asarray(cov, dtype=float), mean
 
 
 def _covariance(frame: pd.DataFrame, nan_policy: NanPolicy, name: str) -> tuple[FloatArray, int]:
@@ -108,11 +109,10 @@ def _covariance(frame: pd.DataFrame, nan_policy: NanPolicy, name: str) -> tuple[
             raise MethodInputError(
                 f"{name}: fewer than 2 complete respondents remain after listwise deletion"
             )
-    cov, _ = _pairwise_covariance(values)
+    cov, mean = _pairwise_covariance(values)
     var = np.diag(cov)
-    with np.errstate(invalid="ignore"):
-        # Relative tolerance: a constant column can leave a rounding-level variance.
-        floor = 1e-12 * (np.abs(np.nanmean(values, axis=0)) + 1.0) ** 2
+    # Relative tolerance: a constant column can leave a rounding-level variance.
+    floor = 1e-12 * (np.abs(mean) + 1.0) ** 2
     bad = [
         str(c)
         for c, v, f in zip(frame.columns, var, floor, strict=True)
@@ -121,7 +121,8 @@ def _covariance(frame: pd.DataFrame, nan_policy: NanPolicy, name: str) -> tuple[
     if bad:
         raise MethodInputError(
             f"{name}: item(s) {', '.join(bad)} have zero variance (every respondent "
-            "gave the same answer); a constant item carries no information about reliability"
+            "gave the same answer) or fewer than 2 answers; such an item carries no "
+            "information about reliability"
         )
     if np.isnan(cov).any():
         raise MethodInputError(

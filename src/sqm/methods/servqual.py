@@ -241,18 +241,22 @@ def summarise(
         ok = ~np.isnan(col)
         x = np.where(ok, col, 0.0)
         cnt: FloatArray = np.bincount(codes, weights=ok, minlength=n_groups).astype(float)
-        w = ok.astype(float) if w_all is None else np.where(ok, w_all, 0.0)
+        ne: FloatArray
         with np.errstate(invalid="ignore", divide="ignore"):
-            wsum = np.bincount(codes, weights=w, minlength=n_groups)
-            m = np.bincount(codes, weights=w * x, minlength=n_groups) / wsum
-            # Two-pass variance (deviations from the group mean) for numerical stability.
-            dev = np.where(ok, x - m[codes], 0.0)
-            ss = np.bincount(codes, weights=w * dev * dev, minlength=n_groups)
-            ne: FloatArray
+            # Two-pass variance (deviations from the group mean) for numerical stability;
+            # x and dev are 0 where the answer is missing, so they drop out of the sums.
             if w_all is None:
+                m = np.bincount(codes, weights=x, minlength=n_groups) / cnt
+                dev = np.where(ok, x - m[codes], 0.0)
+                ss = np.bincount(codes, weights=dev * dev, minlength=n_groups)
                 ne = cnt
                 var = np.where(cnt > 1, ss / (cnt - 1), np.nan)
             else:
+                w = np.where(ok, w_all, 0.0)
+                wsum = np.bincount(codes, weights=w, minlength=n_groups)
+                m = np.bincount(codes, weights=w * x, minlength=n_groups) / wsum
+                dev = np.where(ok, x - m[codes], 0.0)
+                ss = np.bincount(codes, weights=w * dev * dev, minlength=n_groups)
                 ne = wsum**2 / np.bincount(codes, weights=w * w, minlength=n_groups)
                 var = np.where(ne > 1, ss / wsum * ne / (ne - 1), np.nan)
         count[:, j], mean[:, j], sd[:, j], n_eff[:, j] = cnt, m, np.sqrt(var), ne
