@@ -211,6 +211,7 @@ def _register_capabilities() -> None:
 CAPABILITY_COMMANDS: list[str] = [
     "sqm.cli.io_commands",
     "sqm.cli.complaints",
+    "sqm.cli.network",
 ]
 
 _register_capabilities()
