@@ -89,15 +89,16 @@ def block(ecsi: pd.DataFrame, name: str) -> pd.DataFrame:
     return ecsi[[c for c in ecsi.columns if c.startswith(name.lower())]]
 
 
-def patched_factor_analyzer() -> Any:
-    """factor_analyzer 0.5.1 passes a keyword scikit-learn ≥ 1.8 renamed; rename it."""
+def patched_factor_analyzer(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """factor_analyzer 0.5.1 passes a keyword scikit-learn ≥ 1.8 renamed; rename it
+    (for this test only)."""
     import factor_analyzer.factor_analyzer as ffa
     import sklearn.utils.validation as skv
 
     def check_array(x: Any, force_all_finite: Any = True, **kw: Any) -> Any:
         return skv.check_array(x, ensure_all_finite=force_all_finite, **kw)
 
-    ffa.check_array = check_array
+    monkeypatch.setattr(ffa, "check_array", check_array)
     return ffa
 
 
@@ -296,9 +297,11 @@ def test_efa_matches_factor_analyzer_test02(
     )
 
 
-def test_efa_live_factor_analyzer_varimax(test02: pd.DataFrame) -> None:
+def test_efa_live_factor_analyzer_varimax(
+    test02: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytest.importorskip("factor_analyzer")
-    ffa = patched_factor_analyzer()
+    ffa = patched_factor_analyzer(monkeypatch)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fa = ffa.FactorAnalyzer(n_factors=2, method="minres", rotation="varimax").fit(test02)
