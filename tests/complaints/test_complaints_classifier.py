@@ -5,9 +5,10 @@ trained on even-numbered ones), so the score measures generalisation, not memory
 English check uses the public Comcast titles, weakly labelled by keywords.  Scores are
 computed with scikit-learn's accuracy_score and f1_score(average="macro").
 
-Figures on this machine when written (reported in the closing note): Chinese sub-category
-accuracy ≈ 0.43, category ≈ 0.58 on unseen templates; ≈ 0.95 on unseen fillers of seen
-templates; Comcast weakly-labelled category accuracy ≈ 0.56.
+Figures on this machine when written (reported in the closing note), 10 Chinese templates
+per sub-category, trained on the 5 even-numbered ones: on texts from the 5 unseen templates,
+sub-category accuracy 0.63, macro-F1 0.60, top-3 accuracy 0.85, category accuracy 0.75;
+Comcast weakly-labelled category accuracy ≈ 0.56 (English model).
 """
 
 from __future__ import annotations
@@ -57,8 +58,8 @@ def test_held_out_templates_score_above_chance(zh_model: ComplaintClassifier) ->
     cat_acc = float(np.mean(_category(zh_model.predict(x)) == _category(y)))
     # 30 sub-categories: chance is 1/30; 8 categories: chance 1/8.  Floors sit well below the
     # measured figures (see module docstring) so that only a real regression trips them.
-    assert ev.accuracy > 0.30 and ev.macro_f1 > 0.25 and ev.top3_accuracy > 0.5
-    assert cat_acc > 0.45
+    assert ev.accuracy > 0.5 and ev.macro_f1 > 0.45 and ev.top3_accuracy > 0.75
+    assert cat_acc > 0.65
 
 
 def test_seen_templates_with_new_fillers_score_high(zh_model: ComplaintClassifier) -> None:
