@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -226,3 +227,62 @@ def test_versions_and_amendments(sqlite_engine: Engine) -> None:
         frame = sf.answers_frame(s, [wave.id])
     assert frame.loc[0, "T1_p"] == 2 and frame.loc[0, "segment_name"] == "business"
     assert (frame.loc[0, "city"], frame.loc[0, "province"]) == ("广州", "广东")
+
+
+def test_import_into_a_wave_is_all_or_nothing(sqlite_engine: Engine, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from sqm.cli.main import app
+
+    factory = make_sessionmaker(sqlite_engine)
+    with factory() as s:
+        stores = _org(s, 3)
+        period = _period(s)
+        sf.create_wave(
+            s,
+            code="IMP",
+            period=period,
+            instrument=sf.store_instrument(s, nps_csat()),
+            stores=stores,
+            total=15,
+        )
+        s.commit()
+    data = Path(__file__).parent / "data"
+    csv = tmp_path / "wjx.csv"
+    # the test export names stores S001/S002; this wave's stores are S0..S2
+    csv.write_text(
+        (data / "wjx_nps_csat.csv")
+        .read_text(encoding="utf-8")
+        .replace("S001", "S0")
+        .replace("S002", "S1"),
+        encoding="utf-8",
+    )
+    from sqm.config import get_settings
+
+    monkeypatch.setenv("SQM_DATABASE_URL", str(sqlite_engine.url))
+    get_settings.cache_clear()  # the CLI reads the settings of this test's database
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["survey", "import", "IMP", str(csv), "--save-mapping", str(tmp_path / "m.json")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "imported 3 answers" in result.output
+    # the same export again: refused whole, nothing counted twice
+    again = runner.invoke(
+        app, ["survey", "import", "IMP", str(csv), "--mapping", str(tmp_path / "m.json")]
+    )
+    assert again.exit_code == 1 and "already imported" in again.output
+    bad = runner.invoke(app, ["survey", "import", "IMP", str(data / "wjx_nps_csat_bad.csv")])
+    assert bad.exit_code == 1 and "nothing imported" in bad.output
+    with factory() as s:
+        wave = s.scalars(select(sf.SurveyWave).where(sf.SurveyWave.code == "IMP")).one()
+        assert (
+            s.scalar(select(func.count(SurveyResponse.id)).where(SurveyResponse.wave_id == wave.id))
+            == 3
+        )
+        quota = sf.quota_rows(s, wave).set_index("unit")
+    assert quota.loc["S0", "achieved"] == 2 and quota.loc["S1", "achieved"] == 1
+    out = tmp_path / "out.sav"
+    assert runner.invoke(app, ["survey", "export", "IMP", str(out)]).exit_code == 0
+    assert out.stat().st_size > 0
+    get_settings.cache_clear()  # later tests get the settings of their own environment

@@ -209,6 +209,7 @@ def _register_capabilities() -> None:
 
 #: Modules exposing ``register(app: typer.Typer)``. Each capability adds one line.
 CAPABILITY_COMMANDS: list[str] = [
+    "sqm.cli.surveys",
     "sqm.cli.io_commands",
     "sqm.cli.complaints",
     "sqm.cli.network",

@@ -629,3 +629,114 @@ def answers_frame(
             whole = converted.notna().all() and bool((converted % 1 == 0).all())
             frame[col] = converted.astype("int64") if whole else converted.astype("float64")
     return frame
+
+
+# ---------------------------------------------------------------- imports
+
+
+class ImportRefused(ValueError):
+    """An import of answers into a wave refused as a whole; ``problems`` lists why."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(
+            f"{len(problems)} problem(s), nothing imported: " + "; ".join(problems[:3])
+        )
+
+
+def import_into_wave(
+    factory: sessionmaker[Session],
+    wave_id: int,
+    answers: pd.DataFrame,
+) -> int:
+    """Store answers brought in from a questionnaire platform (checked by
+    :func:`sqm.ingest.survey_answers.import_answers`) as responses of a wave, in one
+    transaction: all rows or none.
+
+    Each row needs ``unit`` (a store of the wave); a ``respondent_id`` is kept as the
+    response's source reference, and a reference already imported into the wave refuses the
+    whole file (importing the same export twice counts nothing twice). Quota counters are
+    raised; answers beyond a cell's target are stored flagged over-quota, since they were
+    collected already.
+    """
+    with factory() as session:
+        wave = session.get(SurveyWave, wave_id)
+        if wave is None:
+            raise ImportRefused([f"no wave {wave_id}"])
+        inst = instrument_of(wave.instrument)
+        fields = set(inst.field_map())
+        cells = {
+            (q.unit.code, q.segment): q
+            for q in session.scalars(select(SurveyQuota).where(SurveyQuota.wave_id == wave.id))
+        }
+        units = {u: c.unit_id for (u, _), c in cells.items()}
+        refs = [str(r) for r in answers["respondent_id"]] if "respondent_id" in answers else []
+        problems: list[str] = []
+        if refs:
+            known = set(
+                session.scalars(
+                    select(SurveyResponse.source_ref).where(
+                        SurveyResponse.wave_id == wave.id, SurveyResponse.source_ref.in_(refs)
+                    )
+                )
+            )
+            problems += [
+                f"respondent {r} is already imported into {wave.code}"
+                for r in sorted(x for x in known if x)
+            ]
+        rows: list[dict[str, Any]] = []
+        taken: dict[tuple[str, str], int] = {}
+        for k, record in enumerate(answers.to_dict("records")):
+            unit = record.get("unit")
+            if unit not in units:
+                problems.append(f"row {k + 1}: store {unit!r} is not part of wave {wave.code}")
+                continue
+            given = {
+                f: v
+                for f, v in record.items()
+                if f in fields and v is not None and not (isinstance(v, float) and v != v)
+            }
+            clean = coerce_answers(inst, given)
+            segment = segment_of(clean)
+            key = (str(unit), segment if wave.interlocked and segment else ANY_SEGMENT)
+            cell = cells.get(key)
+            n = taken.get(key, 0)
+            over = cell is None or cell.achieved + n >= cell.target
+            taken[key] = n + 1
+            rows.append(
+                {
+                    "wave_id": wave.id,
+                    "unit_id": units[unit],
+                    "instrument_id": wave.instrument_id,
+                    "segment": segment,
+                    "over_quota": over,
+                    "channel": "import",
+                    "source_ref": refs[k] if refs else None,
+                    "lang": "zh",
+                    "submitted_at": utcnow(),
+                    "answers": clean,
+                }
+            )
+        if problems:
+            raise ImportRefused(problems)
+        try:
+            if rows:
+                session.execute(insert(SurveyResponse), rows)
+            for key, n in taken.items():
+                cell = cells.get(key)
+                if cell is None:
+                    continue
+                room = max(cell.target - cell.achieved, 0)
+                session.execute(
+                    update(SurveyQuota)
+                    .where(SurveyQuota.id == cell.id)
+                    .values(
+                        achieved=SurveyQuota.achieved + min(n, room),
+                        over_quota=SurveyQuota.over_quota + max(n - room, 0),
+                    )
+                )
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+    return len(rows)
