@@ -286,3 +286,38 @@ def test_import_into_a_wave_is_all_or_nothing(sqlite_engine: Engine, tmp_path, m
     assert runner.invoke(app, ["survey", "export", "IMP", str(out)]).exit_code == 0
     assert out.stat().st_size > 0
     get_settings.cache_clear()  # later tests get the settings of their own environment
+
+
+def test_indicator_values_for_the_scorecards(sqlite_engine: Engine) -> None:
+    from sqm.domain.instrument_templates import INTERCEPT_ITEMS, store_intercept
+    from sqm.services.survey_indicators import survey_values
+
+    factory = make_sessionmaker(sqlite_engine)
+    with factory() as s:
+        stores = _org(s, 1)
+        period = _period(s)
+        sf.create_wave(
+            s,
+            code="IC",
+            period=period,
+            instrument=sf.store_instrument(s, store_intercept()),
+            stores=stores,
+            total=5,
+        )
+        s.commit()
+        unit_id = stores[0].id
+    target = _target(sqlite_engine, SIGNER.open_link("IC", "S0"))
+    ratings = [(5, 10), (4, 9), (2, 3), (4, 7)]  # (every item and overall, NPS)
+    for r, nps in ratings:
+        given: dict[str, object] = {c: r for c, *_ in INTERCEPT_ITEMS}
+        given.update(overall=r, nps=nps, segment=1, age_band=1, tenure=1, product=1)
+        assert sf.submit(factory, target, given).outcome.stored
+    with factory() as s:
+        values = survey_values(s, s.get_one(Period, period.id)).set_index("source_ref")
+    mean = sum(r for r, _ in ratings) / 4
+    assert values.loc["intercept.attitude", "value"] == pytest.approx(100 * (mean - 1) / 4)
+    assert values.loc["intercept.after_sales", "n"] == 4
+    assert values.loc["intercept.overall", "value"] == pytest.approx(100 * (mean - 1) / 4)
+    # NPS: promoters 2 of 4, detractors 1 of 4 → 25
+    assert values.loc["intercept.nps", "value"] == pytest.approx(25.0)
+    assert (values["unit_id"] == unit_id).all() and len(values) == 15

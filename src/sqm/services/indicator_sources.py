@@ -26,6 +26,7 @@ SOURCE_PRODUCERS: dict[str, list[str]] = {
     "complaint_metric": ["sqm.services.complaint_indicators:complaint_values"],
     "inspection_item": ["sqm.services.inspection_visits:inspection_values"],
     "network_kpi": ["sqm.services.network_indicators:network_indicator_values"],
+    "survey_item": ["sqm.services.survey_indicators:survey_values"],
 }
 
 
