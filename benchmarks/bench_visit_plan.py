@@ -85,7 +85,11 @@ def main() -> None:
     print(f"plan_month: {t1 - t0:.1f} s (incl. re-check); check_plan alone: {t2 - t1:.2f} s")
     statuses = pd.Series([s.status for s in plan.solves]).value_counts().to_dict()
     print(f"statuses: {statuses}")
-    print(f"objective {plan.objective:.0f}, bound {plan.bound:.0f}, gap {plan.gap:.2%}")
+    print(f"objective {plan.objective:.0f}, solver bound {plan.bound:.0f}, gap {plan.gap:.2%}")
+    print(
+        f"best bound (max of solver and analytic travel bound per territory) "
+        f"{plan.best_bound:.0f}, gap {plan.gap_to_best_bound:.2%}"
+    )
     print(f"rules broken: {len(recheck)}; conflicts explained: {len(plan.conflicts)}")
 
 

@@ -77,6 +77,9 @@ def test_generated_plan_breaks_no_rule(generated) -> None:  # type: ignore[no-un
     assert check_plan(plan.assignments, stores, insp, history, plan.days, RULES) == []
     assert all(s.status in ("OPTIMAL", "FEASIBLE") for s in plan.solves)
     assert plan.bound <= plan.objective + 1e-6
+    # the analytic travel bound is a valid lower bound too
+    assert plan.best_bound <= plan.objective + 1e-6
+    assert all(s.travel_bound > 0 for s in plan.solves)
 
 
 def test_rules_directly(generated) -> None:  # type: ignore[no-untyped-def]
@@ -220,3 +223,22 @@ def test_bad_input_is_named() -> None:
         plan_month(_stores(2).drop(columns=["lat"]), _inspectors(1), None, MONTH)
     with pytest.raises(ValueError, match="tier"):
         store_priority("kiosk", False)
+
+
+@pytest.mark.slow
+def test_plan_from_the_demo_database(demo_engine) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from sqm.services.inspection_planning import plan_period, save_plan
+    from sqm.store.engine import make_sessionmaker
+    from sqm.store.models import Period
+    from sqm.store.models.inspection import InspectionPlanEntry
+
+    with make_sessionmaker(demo_engine)() as s:
+        period = s.scalar(select(Period).where(Period.code == "2026-11"))
+        assert period is not None
+        plan = plan_period(s, period, PlanRules(time_limit_s=6))
+        assert plan.violations == []
+        n = save_plan(s, period, plan)
+        assert n == len(plan.assignments) > 300
+        assert s.query(InspectionPlanEntry).count() == n

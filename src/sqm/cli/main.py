@@ -212,6 +212,7 @@ CAPABILITY_COMMANDS: list[str] = [
     "sqm.cli.surveys",
     "sqm.cli.io_commands",
     "sqm.cli.complaints",
+    "sqm.cli.inspections",
     "sqm.cli.network",
 ]
 
