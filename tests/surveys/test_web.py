@@ -198,3 +198,7 @@ def test_exports_and_analysis(
     svg = analyst.get(f"/surveys/{waves['sq']}/qr/{waves['own']}.svg")
     assert svg.status_code == 200 and b"<svg" in svg.content
     assert analyst.get("/surveys").status_code == 200
+    # the sample-size calculator: ±5 points with 2000 customers → 323 (Cochran 1977, §4.4)
+    calc = analyst.get("/surveys?margin=5&population=2000")
+    assert re.search(r'id="sample-n">323<', calc.text)
+    assert "配额进度" in analyst.get(f"/surveys/{waves['sq']}").text  # Chinese by default

@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session
 
 from sqm.domain.roles import Permission
 from sqm.domain.wave import WaveStatus
+from sqm.methods._validation import MethodInputError
 from sqm.services import survey_export
 from sqm.services.scope import Principal
 from sqm.services.survey_fielding import answers_frame, instrument_of, quota_rows
 from sqm.services.survey_links import LinkSigner, qr_png, qr_svg, survey_url
+from sqm.services.survey_quota import sample_size_for_margin
 from sqm.services.survey_reports import report_workbook, wave_report
 from sqm.store.models import OrgUnit, SurveyQuota, SurveyResponse, SurveyWave
 from sqm.web.deps import csrf_protect, get_db, load_form, require
@@ -100,8 +102,25 @@ def _wave_rows(db: Session, ids: list[int]) -> list[dict[str, Any]]:
 def waves_page(
     request: Request, p: Principal = Depends(viewer), db: Session = Depends(get_db)
 ) -> HTMLResponse:
-    """Survey waves in the user's scope with their quota fill."""
-    return render(request, "surveys/waves.html", {"waves": _wave_rows(db, _scope_ids(db, p))})
+    """Survey waves in the user's scope with their quota fill, and a sample-size calculator
+    (``?margin=5&population=2000``: interviews for ±5 points on a proportion)."""
+    calc: dict[str, Any] | None = None
+    margin = request.query_params.get("margin")
+    if margin:
+        try:
+            m = float(margin) / 100.0
+            pop_raw = request.query_params.get("population") or ""
+            pop = float(pop_raw) if pop_raw.strip() else None
+            calc = {
+                "margin": float(margin),
+                "population": pop,
+                "n": sample_size_for_margin(m, population=pop),
+            }
+        except (ValueError, MethodInputError) as exc:
+            calc = {"error": str(exc)}
+    return render(
+        request, "surveys/waves.html", {"waves": _wave_rows(db, _scope_ids(db, p)), "calc": calc}
+    )
 
 
 @pages.get("/surveys/{wave_id}", response_class=HTMLResponse)
