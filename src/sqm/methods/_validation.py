@@ -50,7 +50,9 @@ def as_vector(x: Any, name: str = "x", *, length: int | None = None) -> FloatArr
     if length is not None and arr.shape[0] != length:
         raise MethodInputError(f"{name} must have {length} values, got {arr.shape[0]}")
     if np.isnan(arr).any():
-        raise MethodInputError(f"{name} has a missing value (NaN) at position {int(np.argmax(np.isnan(arr)))}")
+        raise MethodInputError(
+            f"{name} has a missing value (NaN) at position {int(np.argmax(np.isnan(arr)))}"
+        )
     return arr
 
 
@@ -64,5 +66,7 @@ def as_benefit(benefit: Sequence[bool] | npt.ArrayLike | None, n: int) -> npt.ND
         return np.ones(n, dtype=bool)
     arr = np.asarray(benefit, dtype=bool).ravel()
     if arr.shape[0] != n:
-        raise MethodInputError(f"benefit must have one value per criterion ({n}), got {arr.shape[0]}")
+        raise MethodInputError(
+            f"benefit must have one value per criterion ({n}), got {arr.shape[0]}"
+        )
     return arr
