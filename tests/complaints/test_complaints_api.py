@@ -84,7 +84,7 @@ def test_masking_and_scope_per_role(
 ) -> None:
     own, other = _stores(demo_engine)
     h = client_as("handler")
-    mine = h.post("/api/v1/complaints", json=_body(own, "A")).json()
+    mine = h.post("/api/v1/complaints", json=_body(own, "A", text=f"请打{PHONE}回电")).json()
     theirs = h.post("/api/v1/complaints", json=_body(other, "B")).json()
     masked = "138****5678"
     for role in ("analyst", "store.manager", "area.gz"):
@@ -92,6 +92,7 @@ def test_masking_and_scope_per_role(
         listing = c.get("/api/v1/complaints?view=team").json()
         for item in listing["items"]:
             assert item["customer_ref"] == masked, role
+        assert all(PHONE not in i["text"] for i in listing["items"]), role
         page = c.get(f"/complaints/{mine['id']}")
         if page.status_code == 200:
             assert PHONE not in page.text and masked in page.text, role

@@ -99,6 +99,25 @@ def shown_customer_ref(principal: Principal, ref: str | None) -> str:
     return mask_customer_ref(ref)
 
 
+_PHONE_OR_ID = re.compile(r"(?<!\d)(1[3-9]\d{9}|\d{17}[\dXx])(?!\d)")
+
+
+def mask_text(text: str) -> str:
+    """Free text with mobile numbers and ID-card numbers masked (customers type them in).
+
+    >>> mask_text("请回电13812345678，身份证11010519491231002X")
+    '请回电138****5678，身份证110***********002X'
+    """
+    return _PHONE_OR_ID.sub(lambda m: mask_customer_ref(m.group(0)), text)
+
+
+def shown_text(principal: Principal, text: str | None) -> str:
+    """Complaint text or note as ``principal`` may see it (identities masked unless allowed)."""
+    if principal.can(Permission.VIEW_CUSTOMER_IDENTITY):
+        return text or ""
+    return mask_text(text or "")
+
+
 def _aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=default_calendar().zone)
 

@@ -128,7 +128,7 @@ def _out(c: Complaint, p: Principal) -> ComplaintOut:
         resolved_at=ch.as_utc(c.resolved_at) if c.resolved_at else None,
         handler=c.handler.username if c.handler else None,
         satisfaction=c.satisfaction,
-        text=c.text,
+        text=ch.shown_text(p, c.text),
     )
 
 
@@ -581,6 +581,9 @@ def detail(
         {
             "c": c,
             "customer": ch.shown_customer_ref(p, c.customer_ref),
+            "text": ch.shown_text(p, c.text),
+            "resolution": ch.shown_text(p, c.resolution),
+            "notes": [(n, ch.shown_text(p, n.body)) for n in c.notes],
             "sla": ch.sla_of(c, now),
             "statuses": sorted(s.value for s in TRANSITIONS[Status(c.status)]),
             "can_handle": p.can(Permission.HANDLE_COMPLAINTS),
