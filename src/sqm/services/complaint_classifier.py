@@ -53,9 +53,14 @@ def retrain(
 
 
 def model_path() -> Path:
-    """Where the model lives: ``$SQM_MODEL_DIR/complaint_classifier.pkl`` or ``var/models/``."""
+    """Where the model lives: ``$SQM_MODEL_DIR/complaint_classifier.pkl``, else
+    ``<settings.data_dir>/models/complaint_classifier.pkl`` (``./var/models/`` by default)."""
     base = os.environ.get("SQM_MODEL_DIR")
-    return Path(base) / DEFAULT_PATH.name if base else DEFAULT_PATH
+    if base:
+        return Path(base) / DEFAULT_PATH.name
+    from sqm.config import get_settings
+
+    return Path(get_settings().data_dir) / "models" / DEFAULT_PATH.name
 
 
 def save(classifier: ComplaintClassifier, path: Path | None = None) -> Path:
