@@ -15,8 +15,9 @@ from sqlalchemy import Engine, select
 from conftest import sign_in
 from sqm.config import Settings
 from sqm.domain.checklist_template import template_checklist
+from sqm.services.inspection_visits import ensure_template_checklist
 from sqm.store.engine import make_sessionmaker
-from sqm.store.models import OrgUnit, User
+from sqm.store.models import OrgUnit, Period, User
 from sqm.store.models.inspection import (
     InspectionAppeal,
     InspectionRectification,
@@ -209,3 +210,37 @@ def test_submit_incomplete_keeps_the_form(app_client, planned) -> None:  # type:
         data={"csrf_token": insp.headers["X-CSRF-Token"], "a_greet_on_entry": "1"},
     )
     assert r.status_code == 422 and "not answered" in r.text
+
+
+def test_inspector_quality_page(app_client, demo_engine) -> None:  # type: ignore[no-untyped-def]
+    factory = make_sessionmaker(demo_engine)
+    with factory() as s:
+        row = ensure_template_checklist(s)
+        period = s.scalar(select(Period).where(Period.code == "2026-11"))
+        stores = s.scalars(select(OrgUnit).where(OrgUnit.kind == "store").limit(6)).all()
+        insp = s.scalars(select(User).where(User.username.like("inspector0%")).limit(3)).all()
+        assert period and len(stores) == 6 and len(insp) == 3
+        for k, st in enumerate(stores):
+            for j, u in enumerate(insp):
+                s.add(
+                    InspectionVisit(
+                        checklist_id=row.id,
+                        unit_id=st.id,
+                        period_id=period.id,
+                        inspector_id=u.id,
+                        team=[u.id],
+                        answers={},
+                        item_notes={},
+                        overturned=[],
+                        section_scores={},
+                        vetoed=[],
+                        review_reasons=[],
+                        status="accepted",
+                        total=70.0 + k + 8.0 * (j == 0) + 0.5 * ((k + j) % 2),
+                    )
+                )
+        s.commit()
+    analyst = app_client("analyst")
+    r = analyst.get("/inspections/inspectors")
+    assert r.status_code == 200 and r.text.count("<tr>") >= 4
+    assert app_client("inspector01").get("/inspections/inspectors").status_code == 403

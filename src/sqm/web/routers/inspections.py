@@ -791,3 +791,52 @@ def plan_calendar(
     for e in entries:
         by_day.setdefault(e.planned_date, []).append(e)
     return render(request, "inspections/plan.html", {"by_day": by_day})
+
+
+@router.get("/inspections/inspectors")
+def inspector_quality(
+    request: Request, p: Principal = Depends(_reviewer), db: Session = Depends(get_db)
+) -> Response:
+    """Inspector quality over the last six months: leniency/severity flags (mean residual vs
+    peers on the same stores, Holm-adjusted t-test) and the fitted inspector effect that the
+    corrected store scores remove."""
+    from sqm.methods.visit_score import inspector_effects, inspector_leniency
+
+    periods = _periods(db)[:6]
+    stmt = (
+        select(InspectionVisit.unit_id, InspectionVisit.inspector_id, InspectionVisit.total)
+        .join(OrgUnit, OrgUnit.id == InspectionVisit.unit_id)
+        .where(
+            InspectionVisit.status == "accepted",
+            InspectionVisit.period_id.in_([x.id for x in periods]),
+            p.unit_filter(),
+        )
+    )
+    df = pd.DataFrame(db.execute(stmt).all(), columns=["store", "inspector", "total"])
+    rows: list[dict[str, Any]] = []
+    if len(df) and df["inspector"].nunique() > 1:
+        flags = inspector_leniency(df).set_index("inspector")
+        eff = inspector_effects(df).inspector_effect
+        names = {
+            u.id: u.display_name
+            for u in db.scalars(select(User).where(User.id.in_([int(i) for i in eff.index])))
+        }
+        recs = {int(str(k)): v for k, v in flags.to_dict("index").items()}
+        for key, b in eff.sort_values().items():
+            i = int(str(key))
+            f = recs.get(i)
+            rows.append(
+                {
+                    "name": names.get(i, str(i)),
+                    "n": int(f["n"]) if f is not None else 0,
+                    "mean_residual": float(f["mean_residual"]) if f is not None else float("nan"),
+                    "p": float(f["p_holm"]) if f is not None else float("nan"),
+                    "flag": str(f["flag"]) if f is not None else "",
+                    "effect": float(b),
+                }
+            )
+    return render(
+        request,
+        "inspections/inspectors.html",
+        {"rows": rows, "periods": [x.code for x in periods], "n_visits": len(df)},
+    )
