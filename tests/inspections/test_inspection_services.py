@@ -134,3 +134,30 @@ def test_competitor_profile_and_traffic_classes() -> None:
     got = iv.profile_for(cl, big, {"supermarket": 2500.0})
     want = template_profile("supermarket", traffic="high", in_province=None)
     assert got.indicator_weights == want.indicator_weights
+
+
+def test_profile_from_ahp_and_importance() -> None:
+    from sqm.methods.weights import ahp
+
+    cl = template_checklist()
+    base = template_profile("first_level", stage="mature")
+    n = len(cl.sections)
+    # service sections twice as important as marketing ones: a consistent matrix
+    imp = np.array([2.0] * 5 + [1.0] * 3)
+    m = imp[:, None] / imp[None, :]
+    prof = iv.profile_from_ahp(base, cl, m)
+    sw = prof.section_weights(cl)
+    ref = np.asarray(ahp(m).weights, dtype=float)
+    assert [sw[s.code] for s in cl.sections] == pytest.approx(ref.tolist())
+    assert sw["service_result"] == pytest.approx(2 / 13)
+    bad = np.ones((n, n))
+    bad[0, 1], bad[1, 0] = 9.0, 1 / 9
+    bad[1, 2], bad[2, 1] = 9.0, 1 / 9
+    bad[0, 2], bad[2, 0] = 1 / 9, 9.0
+    with pytest.raises(iv.InspectionError, match="inconsistent"):
+        iv.profile_from_ahp(base, cl, bad)
+    blended = iv.profile_from_importance(base, cl, {"efficiency": 3.0, "affinity": 1.0}, alpha=0.5)
+    assert sum(blended.indicator_weights.values()) == pytest.approx(1.0)
+    assert blended.indicator_weights["efficiency"] == pytest.approx(
+        0.5 * base.indicator_weights["efficiency"] + 0.5 * 0.75
+    )

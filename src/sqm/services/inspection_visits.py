@@ -499,3 +499,73 @@ def failed_item_label(checklist: Checklist, code: str, locale: str) -> str:
 def item_is_yes_no(checklist: Checklist, code: str) -> bool:
     """Whether an item is answered yes/no."""
     return checklist.item(code).kind is ItemKind.YES_NO
+
+
+def profile_from_ahp(
+    base: WeightProfile,
+    checklist: Checklist,
+    matrix: Any,
+    *,
+    allow_inconsistent: bool = False,
+) -> WeightProfile:
+    """Set the sections' weights from an AHP pairwise matrix (sections in checklist order).
+
+    Inside each section the indicators keep ``base``'s ratios. The AHP priorities and the
+    consistency ratio come from :func:`sqm.methods.weights.ahp` (Saaty 1980); a matrix with
+    CR ≥ 0.10 is refused unless ``allow_inconsistent``.
+    """
+    from sqm.domain.checklist_template import profile_from_section_weights
+    from sqm.methods.weights import ahp
+
+    res = ahp(matrix)
+    if not res.consistent and not allow_inconsistent:
+        raise InspectionError(
+            f"the pairwise matrix is inconsistent (CR = {res.cr:.3f} ≥ 0.10); revisit the judgments"
+        )
+    w = np.asarray(res.weights, dtype=float).ravel()
+    codes = [s.code for s in checklist.sections]
+    if w.size != len(codes):
+        raise InspectionError(f"the matrix must compare the {len(codes)} sections, got {w.size}")
+    prof = profile_from_section_weights(
+        base, checklist, dict(zip(codes, w.tolist(), strict=True)), method="ahp"
+    )
+    return prof.model_copy(update={"note": f"AHP on sections, CR = {res.cr:.3f}"})
+
+
+def profile_from_importance(
+    base: WeightProfile,
+    checklist: Checklist,
+    importance: Mapping[str, float],
+    *,
+    alpha: float = 0.5,
+) -> WeightProfile:
+    """Blend a profile with customer-derived importance of the matching indicators.
+
+    w'_k ∝ (1 − α)·w_k + α·m_k, where m is the importance (e.g. relative weights of the
+    survey items behind indicator k for overall satisfaction) normalised to sum to 1 over the
+    indicators given; indicators without importance keep only their (1 − α)·w_k share.
+    """
+    if not 0 <= alpha <= 1:
+        raise InspectionError(f"alpha must be within 0–1, got {alpha}")
+    base.check_against(checklist)
+    unknown = set(importance) - set(base.indicator_weights)
+    if unknown or any(v < 0 for v in importance.values()):
+        raise InspectionError(
+            f"importance must be ≥ 0 for known indicators; unknown {sorted(unknown)}"
+        )
+    tot = sum(importance.values())
+    if tot <= 0:
+        raise InspectionError("importance values sum to 0")
+    raw = {
+        k: (1 - alpha) * w + alpha * importance.get(k, 0.0) / tot
+        for k, w in base.indicator_weights.items()
+    }
+    norm = sum(raw.values())
+    return base.model_copy(
+        update={
+            "indicator_weights": {k: v / norm for k, v in raw.items()},
+            "method": "customer_importance",
+            "code": f"{base.code}.ci",
+            "note": f"blended with customer-derived importance, alpha = {alpha}",
+        }
+    )
