@@ -202,3 +202,52 @@ def test_exports_and_analysis(
     calc = analyst.get("/surveys?margin=5&population=2000")
     assert re.search(r'id="sample-n">323<', calc.text)
     assert "配额进度" in analyst.get(f"/surveys/{waves['sq']}").text  # Chinese by default
+
+
+def test_import_page_and_amendment_api(
+    waves: dict[str, object], client_as: Callable[[str], TestClient]
+) -> None:
+    analyst = client_as("analyst")
+    data = (Path(__file__).parent / "data" / "wjx_nps_csat.csv").read_text(encoding="utf-8")
+    data = data.replace("S001", str(waves["other"])).replace("S002", str(waves["other"]))
+    r = analyst.post(
+        f"/surveys/{waves['quick']}/import",
+        files={"file": ("wjx.csv", data.encode("utf-8"), "text/csv")},
+        data={"skip_rows": "0"},
+    )
+    assert r.status_code == 200 and re.search(r'id="import-done">[^<]*<strong>3<', r.text)
+    bad = (Path(__file__).parent / "data" / "wjx_nps_csat_bad.csv").read_bytes()
+    r = analyst.post(
+        f"/surveys/{waves['quick']}/import", files={"file": ("bad.csv", bad, "text/csv")}
+    )
+    assert r.status_code == 422 and 'id="import-errors"' in r.text and "还行" in r.text
+    report = analyst.get(f"/api/v1/surveys/waves/{waves['quick']}/responses/count").json()
+    assert report["responses"] == 3
+    # amend one imported answer through the API; the manager of another store cannot
+    from sqlalchemy import select as sel
+
+    from sqm.store.models import SurveyResponse
+
+    factory = analyst.app.state.sessionmaker  # type: ignore[attr-defined]
+    with factory() as s:
+        rid = s.scalars(
+            sel(SurveyResponse.id).where(SurveyResponse.wave_id == waves["quick"])
+        ).first()
+    r = analyst.post(
+        f"/api/v1/surveys/responses/{rid}/amendments",
+        json={"changes": {"csat": 4}, "reason": "customer called back"},
+    )
+    assert r.status_code == 201 and r.json()["amendments"][0]["new"] == 4
+    r = analyst.post(
+        f"/api/v1/surveys/responses/{rid}/amendments", json={"changes": {"csat": 9}, "reason": "x"}
+    )
+    assert r.status_code == 400 or r.status_code == 422
+    assert (
+        client_as("store.manager")
+        .post(
+            f"/api/v1/surveys/responses/{rid}/amendments",
+            json={"changes": {"csat": 3}, "reason": "x"},
+        )
+        .status_code
+        == 403
+    )

@@ -12,15 +12,30 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sqm.domain.roles import Permission
 from sqm.domain.wave import WaveStatus
+from sqm.ingest.survey_answers import (
+    AnswerImportError,
+    ColumnMapping,
+    import_answers,
+    read_table,
+    suggest_mapping,
+)
 from sqm.methods._validation import MethodInputError
 from sqm.services import survey_export
 from sqm.services.scope import Principal
-from sqm.services.survey_fielding import answers_frame, instrument_of, quota_rows
+from sqm.services.survey_fielding import (
+    ImportRefused,
+    amend,
+    answers_frame,
+    import_into_wave,
+    instrument_of,
+    quota_rows,
+)
 from sqm.services.survey_links import LinkSigner, qr_png, qr_svg, survey_url
 from sqm.services.survey_quota import sample_size_for_margin
 from sqm.services.survey_reports import report_workbook, wave_report
@@ -367,6 +382,88 @@ def api_count(
         )
     )
     return JSONResponse({"wave": wave.code, "responses": int(n or 0)})
+
+
+class AmendmentIn(BaseModel):
+    """A correction of some answers of one response, with the reason (audited)."""
+
+    changes: dict[str, Any] = Field(..., examples=[{"T1_p": 5}])
+    reason: str = Field(..., min_length=1, examples=["typed on the wrong line"])
+
+
+@api.post("/responses/{response_id}/amendments")
+def api_amend(
+    response_id: int,
+    body: AmendmentIn,
+    p: Principal = Depends(manager),
+    db: Session = Depends(get_db),
+) -> JSONResponse:
+    """Amend answers of a stored response; the original stays, the change is audited."""
+    response = db.get(SurveyResponse, response_id)
+    if response is None or response.unit_id not in set(_scope_ids(db, p)):
+        raise NotFound("no such response in your scope")
+    try:
+        rows = amend(db, response_id, body.changes, reason=body.reason, user_id=p.user_id)
+    except MethodInputError as exc:
+        raise InvalidInput(str(exc)) from exc
+    return JSONResponse(
+        {
+            "response": response_id,
+            "amendments": [
+                {"field": r.field, "old": r.old_value, "new": r.new_value} for r in rows
+            ],
+        },
+        status_code=201,
+    )
+
+
+@pages.get("/surveys/{wave_id}/import", response_class=HTMLResponse)
+def import_page(
+    request: Request, wave_id: int, p: Principal = Depends(manager), db: Session = Depends(get_db)
+) -> HTMLResponse:
+    """Upload a questionnaire platform's export (CSV/XLSX) into this wave."""
+    wave, _ = _wave(db, wave_id, p)
+    return render(request, "surveys/import.html", {"wave": wave, "errors": [], "done": None})
+
+
+@pages.post("/surveys/{wave_id}/import", response_class=HTMLResponse)
+async def import_upload(
+    request: Request, wave_id: int, p: Principal = Depends(manager), db: Session = Depends(get_db)
+) -> HTMLResponse:
+    """Check every row of the upload and import all of it, or show a row-by-row report."""
+    wave, ids = _wave(db, wave_id, p)
+    form = request.scope.get("sqm.form") or await request.form()
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        raise InvalidInput("choose a CSV or Excel file")
+    data = await upload.read()
+    inst = instrument_of(wave.instrument)
+    quota = quota_rows(db, wave, ids)
+    units = set(quota["unit"]) if not quota.empty else set()
+    errors: list[dict[str, Any]] = []
+    done = None
+    try:
+        table = read_table(data, upload.filename or "upload.csv")
+        mapping_text = str(form.get("mapping") or "").strip()
+        mapping = (
+            ColumnMapping.from_json(mapping_text)
+            if mapping_text
+            else suggest_mapping(table.columns, inst)
+        )
+        skip = str(form.get("skip_rows") or "0")
+        mapping.skip_rows = int(skip) if skip.isdigit() else 0
+        imported = import_answers(table, inst, mapping, known_units=units)
+        done = import_into_wave(request.app.state.sessionmaker, wave.id, imported.answers)
+    except AnswerImportError as exc:
+        errors = [e.to_dict() for e in exc.errors]
+    except ImportRefused as exc:
+        errors = [{"row": "", "column": "", "field": "", "zh": x, "en": x} for x in exc.problems]
+    return render(
+        request,
+        "surveys/import.html",
+        {"wave": wave, "errors": errors, "done": done},
+        status_code=422 if errors else 200,
+    )
 
 
 router = APIRouter()
