@@ -56,3 +56,22 @@ def test_store_manager_sees_only_own_cells(network_demo: Engine) -> None:
     # A Guangzhou store manager has no network permission: the pages are closed to them.
     c = sign_in(make_client(network_demo), "store.manager")
     assert c.get("/network").status_code in (403, 404)
+
+
+def test_maintenance_window_from_the_alert_page(network_demo: Engine) -> None:
+    with Session(network_demo) as s:
+        site = s.scalars(select(NetworkCell.site_id)).first()
+    c = sign_in(make_client(network_demo), "netops")
+    form = {
+        "scope": site,
+        "kpi": "rrc_setup_sr",
+        "starts_at": "2026-12-01T01:00",
+        "ends_at": "2026-12-01T05:00",
+        "reason": "antenna swap",
+    }
+    assert c.post("/network/silences", data=form).status_code == 303
+    assert "antenna swap" in c.get("/network/alerts").text
+    bad = dict(form, scope="NOT-A-SITE")
+    assert c.post("/network/silences", data=bad).status_code in (400, 422)
+    backwards = dict(form, ends_at="2026-11-30T00:00")
+    assert c.post("/network/silences", data=backwards).status_code in (400, 422)

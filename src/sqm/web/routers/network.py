@@ -22,7 +22,7 @@ from sqm.services.network_alerts import AlertError, acknowledge, resolve
 from sqm.services.network_kpi import DuckDbKpiEngine, Grain, Level
 from sqm.services.scope import Principal
 from sqm.store.models import OrgUnit
-from sqm.store.models.network import NetworkAlert, NetworkCell
+from sqm.store.models.network import NetworkAlert, NetworkCell, NetworkSilence
 from sqm.web.deps import csrf_protect, get_db, load_form, require, unit_in_scope
 from sqm.web.errors import InvalidInput, NotFound
 from sqm.web.templating import render, request_locale
@@ -332,6 +332,14 @@ def alert_list(
 ) -> Response:
     if status not in ("open", "acknowledged", "resolved", "all"):
         raise InvalidInput("status must be open, acknowledged, resolved or all")
+    visible = _visible_scopes(db, p)
+    silences = [
+        x
+        for x in db.scalars(
+            select(NetworkSilence).order_by(NetworkSilence.starts_at.desc()).limit(200)
+        )
+        if x.scope in visible
+    ]
     return render(
         request,
         "network/alerts.html",
@@ -339,8 +347,48 @@ def alert_list(
             "alerts": _alerts(db, p, status),
             "status": status,
             "can_manage": p.can(Permission.MANAGE_ALERTS),
+            "silences": silences,
         },
     )
+
+
+def _visible_scopes(db: Session, p: Principal) -> set[str]:
+    cells = _cells(db, p)
+    return set(cells["site_id"]) | set(cells["cell_id"])
+
+
+@router.post("/network/silences", response_model=None)
+def add_silence(
+    scope: str = Form(...),
+    kpi: str = Form(""),
+    starts_at: datetime = Form(...),
+    ends_at: datetime = Form(...),
+    reason: str = Form(...),
+    p: Principal = Depends(manager),
+    db: Session = Depends(get_db),
+) -> RedirectResponse:
+    """A maintenance window: matching alerts are kept but not sent."""
+    scope = scope.strip()
+    if scope not in _visible_scopes(db, p):
+        raise InvalidInput(f"scope: {scope!r} is not a site or cell in your area")
+    if kpi and kpi not in shipped_catalogue():
+        raise InvalidInput(f"kpi: {kpi!r} is not in the KPI catalogue")
+    start, end = (t if t.tzinfo else t.replace(tzinfo=UTC) for t in (starts_at, ends_at))
+    if end <= start:
+        raise InvalidInput("ends_at must be after starts_at")
+    if not reason.strip():
+        raise InvalidInput("reason: say why the alerts are silenced")
+    db.add(
+        NetworkSilence(
+            scope=scope,
+            kpi=kpi or None,
+            starts_at=start,
+            ends_at=end,
+            reason=reason.strip()[:300],
+            created_by=p.user_id,
+        )
+    )
+    return RedirectResponse("/network/alerts", status_code=303)
 
 
 def _alert_in_scope(db: Session, p: Principal, alert_id: int) -> NetworkAlert:
