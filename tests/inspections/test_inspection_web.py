@@ -244,3 +244,9 @@ def test_inspector_quality_page(app_client, demo_engine) -> None:  # type: ignor
     r = analyst.get("/inspections/inspectors")
     assert r.status_code == 200 and r.text.count("<tr>") >= 4
     assert app_client("inspector01").get("/inspections/inspectors").status_code == 403
+    # the ranking corrected for inspector effects: inspector 0 scored 8 points high
+    plain = analyst.get("/inspections?period=2026-11&peer=all")
+    fixed = analyst.get("/inspections?period=2026-11&peer=all&corrected=1")
+    assert plain.status_code == fixed.status_code == 200
+    assert 'id="competitor-comparison"' in plain.text
+    assert plain.text != fixed.text

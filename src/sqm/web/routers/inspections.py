@@ -115,11 +115,14 @@ def ranking(
     request: Request,
     period: str | None = None,
     peer: str = "tier",
+    corrected: int = 0,
     p: Principal = Depends(_any_role),
     db: Session = Depends(get_db),
 ) -> Response:
     """Store ranking of a period from accepted visits: score with interval, rank with interval
-    among peers, change since last period; competitor stores side by side."""
+    among peers, change since last period; competitor stores side by side. With
+    ``corrected=1`` each visit's total first loses its inspector's fitted effect (two-way
+    store + inspector model over the last six months)."""
     if not (p.can(Permission.VIEW_SCORES) or p.can(Permission.REVIEW_INSPECTIONS)):
         return RedirectResponse("/inspections/my", status_code=303)
     locale = request_locale(request)
@@ -128,11 +131,18 @@ def ranking(
     codes = [x.code for x in periods]
     period = period if period in codes else (codes[0] if codes else None)
     rows: list[dict[str, Any]] = []
+    comparison: list[dict[str, Any]] = []
     if period:
         k = codes.index(period)
-        wanted = [x.id for x in periods[k : k + 2]]
+        wanted = [x.id for x in periods[k : k + (6 if corrected else 2)]]
         stmt = (
-            select(InspectionVisit.unit_id, InspectionVisit.period_id, InspectionVisit.total)
+            select(
+                InspectionVisit.unit_id,
+                InspectionVisit.period_id,
+                InspectionVisit.total,
+                InspectionVisit.inspector_id,
+                InspectionVisit.section_scores,
+            )
             .join(OrgUnit, OrgUnit.id == InspectionVisit.unit_id)
             .where(
                 InspectionVisit.status == "accepted",
@@ -140,8 +150,17 @@ def ranking(
                 p.unit_filter(),
             )
         )
-        df = pd.DataFrame(db.execute(stmt).all(), columns=["store", "period_id", "total"])
+        df = pd.DataFrame(
+            db.execute(stmt).all(),
+            columns=["store", "period_id", "total", "inspector", "sections"],
+        )
+        if corrected and df["inspector"].nunique() > 1:
+            from sqm.methods.visit_score import inspector_effects
+
+            df["total"] = inspector_effects(df).corrected
+        df = df[df["period_id"].isin([x.id for x in periods[k : k + 2]])]
         if not df.empty:
+            comparison = _competitor_comparison(db, df[df["period_id"] == periods[k].id], locale)
             pcode = {x.id: x.code for x in periods}
             df["period"] = df["period_id"].map(pcode)
             sc = store_period_scores(df, layout=None, n_boot=300, seed=7)
@@ -200,8 +219,48 @@ def ranking(
     return render(
         request,
         "inspections/ranking.html",
-        {"rows": rows, "period": period, "periods": codes, "peer": peer},
+        {
+            "rows": rows,
+            "period": period,
+            "periods": codes,
+            "peer": peer,
+            "corrected": corrected,
+            "comparison": comparison,
+        },
     )
+
+
+def _competitor_comparison(db: Session, df: pd.DataFrame, locale: str) -> list[dict[str, Any]]:
+    """Mean section scores of our stores by tier and of competitor stores, side by side."""
+    from sqm.domain.checklist_template import template_checklist
+
+    cl = template_checklist()
+    kinds = dict(
+        db.execute(
+            select(OrgUnit.id, OrgUnit.kind).where(OrgUnit.id.in_(df["store"].unique().tolist()))
+        ).all()
+    )
+    secs = pd.DataFrame(list(df["sections"])).astype(float)
+    secs["group"] = [
+        "competitor" if kinds.get(int(u)) == UnitKind.COMPETITOR_STORE else "own"
+        for u in df["store"]
+    ]
+    means: dict[str, dict[str, float]] = {
+        str(g): {str(c): float(v) for c, v in row.items()}
+        for g, row in secs.groupby("group").mean().to_dict("index").items()
+    }
+    out = []
+    for sec in cl.sections:
+        own = means.get("own", {}).get(sec.code, float("nan"))
+        comp = means.get("competitor", {}).get(sec.code, float("nan"))
+        out.append(
+            {
+                "name": sec.name_zh if locale == "zh" else sec.name_en,
+                "own": None if np.isnan(own) else round(own, 1),
+                "competitor": None if np.isnan(comp) else round(comp, 1),
+            }
+        )
+    return out
 
 
 # ------------------------------------------------------------------------- inspector
