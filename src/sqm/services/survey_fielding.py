@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -381,6 +381,30 @@ def submit(
     raise AssertionError("unreachable")
 
 
+# Statements built once: a submission only binds values (no per-request SQL construction).
+_USE_TOKEN = (
+    update(SurveyToken)
+    .where(
+        SurveyToken.token_sha256 == bindparam("p_token"),
+        SurveyToken.wave_id == bindparam("p_wave"),
+        SurveyToken.used_at.is_(None),
+    )
+    .values(used_at=bindparam("p_now"))
+)
+_CELL = and_(
+    SurveyQuota.wave_id == bindparam("p_wave"),
+    SurveyQuota.unit_id == bindparam("p_unit"),
+    SurveyQuota.segment == bindparam("p_segment"),
+)
+_TAKE_PLACE = (
+    update(SurveyQuota)
+    .where(_CELL, SurveyQuota.achieved < SurveyQuota.target)
+    .values(achieved=SurveyQuota.achieved + 1)
+)
+_COUNT_OVER = update(SurveyQuota).where(_CELL).values(over_quota=SurveyQuota.over_quota + 1)
+_INSERT_RESPONSE = insert(SurveyResponse).returning(SurveyResponse.id)
+
+
 def _write(
     factory: sessionmaker[Session],
     target: LinkTarget,
@@ -393,62 +417,47 @@ def _write(
 ) -> Submission:
     # Core on a bare connection: a submission is three statements, no ORM state needed.
     engine = factory.kw["bind"]
-    with engine.connect() as session:
+    now = utcnow()
+    cell = {"p_wave": target.wave_id, "p_unit": target.unit_id, "p_segment": cell_segment}
+    with engine.connect() as conn:
         try:
             if target.single_use:
-                done = session.execute(
-                    update(SurveyToken)
-                    .where(
-                        SurveyToken.token_sha256 == target.token_sha256,
-                        SurveyToken.wave_id == target.wave_id,
-                        SurveyToken.used_at.is_(None),
-                    )
-                    .values(used_at=utcnow())
+                done = conn.execute(
+                    _USE_TOKEN,
+                    {"p_token": target.token_sha256, "p_wave": target.wave_id, "p_now": now},
                 )
                 if done.rowcount != 1:
-                    session.rollback()
+                    conn.rollback()
                     return Submission(Outcome.TOKEN_USED)
-            cell = and_(
-                SurveyQuota.wave_id == target.wave_id,
-                SurveyQuota.unit_id == target.unit_id,
-                SurveyQuota.segment == cell_segment,
-            )
-            took = session.execute(
-                update(SurveyQuota)
-                .where(cell, SurveyQuota.achieved < SurveyQuota.target)
-                .values(achieved=SurveyQuota.achieved + 1)
-            )
-            over = took.rowcount != 1
+            over = conn.execute(_TAKE_PLACE, cell).rowcount != 1
             if over:
                 if target.full_policy == FullPolicy.THANK_AND_END.value:
-                    session.rollback()
+                    conn.rollback()
                     return Submission(Outcome.SCREENED_OUT)
                 if target.full_policy == FullPolicy.CLOSE.value:
-                    session.rollback()
+                    conn.rollback()
                     return Submission(Outcome.CELL_CLOSED)
-                session.execute(
-                    update(SurveyQuota).where(cell).values(over_quota=SurveyQuota.over_quota + 1)
-                )
-            response_id = session.execute(
-                insert(SurveyResponse)
-                .values(
-                    wave_id=target.wave_id,
-                    unit_id=target.unit_id,
-                    instrument_id=target.instrument_id,
-                    segment=segment,
-                    over_quota=over,
-                    channel=channel,
-                    token_sha256=target.token_sha256,
-                    client_hash=client,
-                    lang=lang,
-                    submitted_at=utcnow(),
-                    answers=answers,
-                )
-                .returning(SurveyResponse.id)
+                conn.execute(_COUNT_OVER, cell)
+            response_id = conn.execute(
+                _INSERT_RESPONSE,
+                {
+                    "wave_id": target.wave_id,
+                    "unit_id": target.unit_id,
+                    "instrument_id": target.instrument_id,
+                    "segment": segment,
+                    "over_quota": over,
+                    "channel": channel,
+                    "source_ref": None,
+                    "token_sha256": target.token_sha256,
+                    "client_hash": client,
+                    "lang": lang,
+                    "submitted_at": now,
+                    "answers": answers,
+                },
             ).scalar_one()
-            session.commit()
+            conn.commit()
         except BaseException:
-            session.rollback()
+            conn.rollback()
             raise
     return Submission(Outcome.ACCEPTED_OVER_QUOTA if over else Outcome.ACCEPTED, response_id)
 

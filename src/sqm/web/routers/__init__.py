@@ -4,6 +4,8 @@ Every module listed must expose ``router`` (a FastAPI ``APIRouter``).
 """
 
 ROUTER_MODULES: list[str] = [
+    # first: the public survey page is the busiest route (customers' phones)
+    "sqm.web.routers.survey_public",
     "sqm.web.routers.auth",
     "sqm.web.routers.home",
     "sqm.web.routers.org",
@@ -14,7 +16,6 @@ ROUTER_MODULES: list[str] = [
     "sqm.web.routers.network",
     "sqm.web.routers.complaints",
     "sqm.web.routers.inspections",
-    "sqm.web.routers.survey_public",
     "sqm.web.routers.surveys",
     "sqm.web.api.org_units",
     "sqm.web.api.indicators",
