@@ -19,6 +19,8 @@ Everything here is vectorised: pass numpy arrays (or scalars) and they broadcast
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import overload
 
@@ -195,17 +197,25 @@ def _ist_of_stmro(stmro: FloatArray) -> FloatArray:
 
 def _ist(p: dict[str, FloatArray]) -> FloatArray:
     """Ist, the impairment from non-optimum sidetone, G.107 eq. (7-13/7-14)."""
-    stmro = -10.0 * np.log10(
-        10.0 ** (-p["stmr"] / 10.0) + np.exp(-p["t"] / 4.0) * 10.0 ** (-p["telr"] / 10.0)
-    )
-    if np.ndim(p["stmr"]) == 0 and np.ndim(p["telr"]) == 0 and np.ndim(stmro) > 0:
-        # With long echo delay STMRo equals its no-echo value to the last bit; the costly
-        # formula is evaluated once for those calls and per call only for the others.
-        far = -10.0 * np.log10(10.0 ** (-p["stmr"] / 10.0))
-        out = np.full(stmro.shape, float(_ist_of_stmro(np.asarray(far))))
-        near = stmro != far
-        out[near] = _ist_of_stmro(stmro[near])
+    t = p["t"]
+    if np.ndim(p["stmr"]) == 0 and np.ndim(p["telr"]) == 0 and np.ndim(t) > 0:
+        # STMRo = −10 log(10^(−STMR/10) + e^(−T/4) 10^(−TELR/10)) equals its no-echo value
+        # to the last bit once the echo term is below half an ulp: the costly formula is
+        # evaluated once for those calls and per call only for the others.
+        base = 10.0 ** (-p["stmr"] / 10.0)
+        far = -10.0 * np.log10(base)
+        out = np.full(np.shape(t), float(_ist_of_stmro(np.asarray(far))))
+        # e^(−T/4)·10^(−TELR/10) < 1e−17·base  ⇔  T > t_cut (one comparison per call).
+        t_cut = 4.0 * math.log(10.0 ** (-float(p["telr"]) / 10.0) / (float(base) * 1e-17))
+        near = np.asarray(t) < t_cut
+        if near.any():
+            tn = np.asarray(t)[near]
+            stmro = -10.0 * np.log10(base + np.exp(-tn / 4.0) * 10.0 ** (-p["telr"] / 10.0))
+            out[near] = _ist_of_stmro(stmro)
         return out
+    stmro = -10.0 * np.log10(
+        10.0 ** (-p["stmr"] / 10.0) + np.exp(-t / 4.0) * 10.0 ** (-p["telr"] / 10.0)
+    )
     return _ist_of_stmro(stmro)
 
 
@@ -223,21 +233,37 @@ def _is(p: dict[str, FloatArray], no: FloatArray, ro: FloatArray) -> tuple[Float
     return iolr + ist + iq, ist
 
 
+Branch = Callable[[], npt.ArrayLike] | npt.ArrayLike
+
+
+def _where(cond: npt.NDArray[np.bool_] | np.bool_ | bool, yes: Branch, no: Branch) -> FloatArray:
+    """``np.where`` that evaluates only the chosen branch when the condition is a scalar."""
+
+    def value(b: Branch) -> npt.ArrayLike:
+        return b() if callable(b) else b
+
+    if np.ndim(cond) == 0:
+        return np.asarray(value(yes) if bool(cond) else value(no), dtype=np.float64)
+    return np.asarray(np.where(cond, value(yes), value(no)), dtype=np.float64)
+
+
 def _idte(p: dict[str, FloatArray], no: FloatArray, ist: FloatArray) -> FloatArray:
     """Talker-echo impairment Idte, G.107 §7.4, with the STMR < 9 and > 20 dB cases."""
     t = p["t"]
     roe = -1.5 * (no - p["rlr"])
-    terv = (
-        p["telr"]
-        - 40.0 * np.log10((1.0 + t / 10.0) / (1.0 + t / 150.0))
-        + 6.0 * np.exp(-0.3 * t**2)
-    )
+    if np.ndim(t) == 0:
+        bump = np.asarray(np.exp(-0.3 * t * t))
+    else:
+        # 6·exp(−0.3 T²) underflows to exactly 0 beyond T ≈ 48.6 ms: skip those calls.
+        bump = np.zeros(np.shape(t))
+        np.exp(-0.3 * t * t, out=bump, where=np.asarray(t < 49.0))
+    terv = p["telr"] - 40.0 * np.log10((1.0 + t / 10.0) / (1.0 + t / 150.0)) + 6.0 * bump
     # Low sidetone masking makes echo more audible: G.107 uses TERVs = TERV + Ist/2.
-    terv = np.where(p["stmr"] < 9.0, terv + ist / 2.0, terv)
-    re = 80.0 + 2.5 * (terv - 14.0)
-    idte = ((roe - re) / 2.0 + np.sqrt((roe - re) ** 2 / 4.0 + 100.0) - 1.0) * (1.0 - np.exp(-t))
+    terv = _where(p["stmr"] < 9.0, lambda: terv + ist / 2.0, terv)
+    d = roe - (80.0 + 2.5 * (terv - 14.0))
+    idte = (d / 2.0 + np.sqrt(d * d / 4.0 + 100.0) - 1.0) * (1.0 - np.exp(-t))
     # Very high sidetone masking: Idtes = sqrt(Idte² + Ist²).
-    return np.asarray(np.where(p["stmr"] > 20.0, np.sqrt(idte**2 + ist**2), idte), dtype=float)
+    return _where(p["stmr"] > 20.0, lambda: np.sqrt(idte**2 + ist**2), idte)
 
 
 def _idle(p: dict[str, FloatArray], ro: FloatArray) -> FloatArray:
@@ -253,25 +279,32 @@ def _idd(p: dict[str, FloatArray]) -> FloatArray:
     X = log10(Ta/mT) / log10 2.
     """
     ta, mt, st = p["ta"], p["mt"], p["st"]
-    above = np.asarray(ta > mt)
-    shape = np.broadcast_shapes(np.shape(ta), np.shape(mt), np.shape(st))
-    out = np.zeros(shape, dtype=float)
-    if not above.any():
-        return out
-    ta_b, mt_b, st_b = (np.broadcast_to(a, shape) for a in (ta, mt, st))
-    mask = np.broadcast_to(above, shape)
-    x = np.log2(ta_b[mask] / mt_b[mask])
-    s_t = st_b[mask]
-    if np.all(s_t == 1.0):
-        # sT = 1 (the default): powers 6 and 1/6 by multiplication and roots, not pow().
+    if np.ndim(mt) == 0 and np.ndim(st) == 0 and float(st) == 1.0:
+        # The default sT = 1 with a scalar mT: powers by multiplication and roots.
+        out = np.zeros(np.shape(ta), dtype=float)
+        above = np.asarray(ta > mt)
+        if not above.any():
+            return out
+        x = np.log2(np.asarray(ta)[above] / mt) if np.ndim(ta) else np.log2(ta / mt)
         x3 = x * x * x
         y3 = x3 / 27.0
         term = np.cbrt(np.sqrt(1.0 + x3 * x3)) - 3.0 * np.cbrt(np.sqrt(1.0 + y3 * y3))
-    else:
-        e = 6.0 * s_t
-        term = (1.0 + x**e) ** (1.0 / e) - 3.0 * (1.0 + (x / 3.0) ** e) ** (1.0 / e)
-    out[mask] = 25.0 * (term + 2.0)
-    return out
+        if np.ndim(ta) == 0:
+            return np.asarray(25.0 * (term + 2.0), dtype=float)
+        out[above] = 25.0 * (term + 2.0)
+        return out
+    shape = np.broadcast_shapes(np.shape(ta), np.shape(mt), np.shape(st))
+    result = np.zeros(shape, dtype=float)
+    ta_b, mt_b, st_b = (np.broadcast_to(a, shape) for a in (ta, mt, st))
+    mask = ta_b > mt_b
+    if not mask.any():
+        return result
+    xg = np.log2(ta_b[mask] / mt_b[mask])
+    e = 6.0 * st_b[mask]
+    result[mask] = 25.0 * (
+        (1.0 + xg**e) ** (1.0 / e) - 3.0 * (1.0 + (xg / 3.0) ** e) ** (1.0 / e) + 2.0
+    )
+    return result
 
 
 def effective_equipment_impairment(
