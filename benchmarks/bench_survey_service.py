@@ -43,7 +43,9 @@ def main() -> None:
             sa.reliability_by_dimension(answers, inst, Facet.EXPECTATION),
         ),
         "validity (KMO, Bartlett, EFA)": lambda: sa.validity(answers, inst),
-        "IPA": lambda: sa.ipa_servqual(answers, inst),
+        "gaps overall + IPA": lambda: sa.ipa_servqual(
+            answers, inst, gaps=sa.servqual_gaps(answers, inst)
+        ),
     }
     totals = []
     for _ in range(args.repeats):

@@ -684,14 +684,20 @@ def ipa_items(
 
 
 def ipa_servqual(
-    answers: pd.DataFrame, inst: Instrument, *, language: Literal["en", "zh"] = "zh"
+    answers: pd.DataFrame,
+    inst: Instrument,
+    *,
+    language: Literal["en", "zh"] = "zh",
+    gaps: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Importance–performance of the SERVQUAL dimensions: stated importance (mean
-    constant-sum points) against performance (the mean gap P − E); cuts at the means."""
+    constant-sum points) against performance (the mean gap P − E); cuts at the means.
+    ``gaps`` may pass the ungrouped :func:`servqual_gaps` result already computed."""
     dims = [d.code for d in inst.dimensions]
     imp_cols = [f"imp_{d}" for d in dims]
     _check_columns(answers, imp_cols, "importance")
-    gaps = servqual_gaps(answers, inst)
+    if gaps is None:  # the overall gaps of these answers, when not already at hand
+        gaps = servqual_gaps(answers, inst)
     perf = gaps[gaps["level"] == "dimension"].set_index("code")["gap"].reindex(dims)
     imp = pd.Series(answers[imp_cols].mean().to_numpy(), index=dims)
     out = ipa_quadrants(imp, perf, language=language)
