@@ -98,6 +98,13 @@ def test_append_partitions_by_day_and_a_retry_does_not_double(tmp_path: Path) ->
     assert parts == ["day=2026-01-05", "day=2026-01-06", "day=2026-01-07"]
     got = DuckDbKpiEngine(tmp_path / "counters").kpis(["rrc_setup_sr"], Level.NETWORK, Grain.MONTH)
     assert got["rrc_setup_sr__den"].iloc[0] == 100 + 50 + 80 + 10  # retry not counted twice
+    # Daily values from the day partitions equal those from the rows' own timestamps.
+    daily = DuckDbKpiEngine(tmp_path / "counters").kpis(["rrc_setup_sr"], Level.CELL, Grain.DAY)
+    frame = pd.concat([read_counter_file(src), read_counter_file(more)])
+    want = DuckDbKpiEngine(frame).kpis(["rrc_setup_sr"], Level.CELL, Grain.DAY)
+    assert daily[["unit", "period", "rrc_setup_sr__den"]].values.tolist() == (
+        want[["unit", "period", "rrc_setup_sr__den"]].values.tolist()
+    )
 
 
 def test_bad_file_leaves_the_dataset_untouched(tmp_path: Path) -> None:
