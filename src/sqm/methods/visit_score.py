@@ -460,13 +460,16 @@ def peer_ranks(scores: StoreScores, peer: npt.ArrayLike | None = None) -> pd.Dat
     )
     # Replicate ranks, one peer group at a time: sorting short rows is cheaper than one
     # argsort over all store-periods per replicate.
+    # Scores are quantised to 0.01 points as 16-bit integers, so numpy's stable argsort runs
+    # as a radix sort; replicate ties closer than 0.01 point are broken by position.
     ranks = np.empty(scores.boot.shape, dtype=np.int64)  # (G, B)
+    keys = np.round((100.0 - np.clip(scores.boot, 0.0, 100.0)) * 100.0).astype(np.int16)
     by_grp = np.argsort(grp, kind="stable")
     bounds = np.r_[0, np.cumsum(n_in)]
     for gi in range(n_in.size):
         idx = by_grp[bounds[gi] : bounds[gi + 1]]
-        block = np.ascontiguousarray(-scores.boot[idx].T)  # (B, n)
-        order = np.argsort(block, axis=1)
+        block = np.ascontiguousarray(keys[idx].T)  # (B, n)
+        order = np.argsort(block, axis=1, kind="stable")
         r = np.empty_like(order)
         np.put_along_axis(r, order, np.arange(1, idx.size + 1)[None, :], axis=1)
         ranks[idx] = r.T
