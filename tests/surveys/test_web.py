@@ -189,6 +189,8 @@ def test_exports_and_analysis(
     assert "gaps" in report, report["notes"]
     sq = next(g for g in report["gaps"] if g["code"] == "SQ")
     assert sq["n"] == 6
+    weighted = report["gaps_weighted"]
+    assert weighted["deff"] >= 1 and next(g for g in weighted["rows"] if g["code"] == "SQ")["moe"] > 0
     page = analyst.get(f"/surveys/{waves['sq']}/analysis")
     assert page.status_code == 200 and 'class="chart"' in page.text
     xlsx = analyst.get(f"/surveys/{waves['sq']}/analysis.xlsx")

@@ -23,7 +23,7 @@ from sqm.domain.instrument import Facet, Instrument, QuestionType
 from sqm.methods._validation import MethodInputError
 from sqm.services import survey_analysis as sa
 from sqm.services.survey_fielding import answers_frame, instrument_of, quota_rows
-from sqm.store.models import Period, SurveyInstrument, SurveyWave
+from sqm.store.models import OrgUnit, Period, SurveyInstrument, SurveyWave
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -140,8 +140,27 @@ def _servqual(
     _attempt(
         out, "ipa", lambda: _records(sa.ipa_servqual(frame, inst).reset_index(names="dimension"))
     )
+    _attempt(out, "gaps_weighted", lambda: _weighted_gaps(session, frame, inst))
     out["trend"] = _trend(session, inst.code, unit_ids, lambda f, i: _sq_of(f, i))
     return out
+
+
+def _weighted_gaps(session: Session, frame: pd.DataFrame, inst: Instrument) -> dict[str, Any]:
+    """Dimension and SQ gaps weighted to the stores' customer numbers (post-stratification
+    by store: a store's answers stand for its customers), with margins of error under the
+    weights and the design effect they cost."""
+    customers = dict(session.execute(select(OrgUnit.code, OrgUnit.customers)).all())
+    population = {u: float(customers.get(u) or 0) for u in frame["unit"].unique()}
+    if any(v <= 0 for v in population.values()):
+        raise MethodInputError("some stores have no customer number to weight by")
+    w = sa.weight_answers(frame, cells=["unit"], population=population)
+    gaps = sa.servqual_gaps(frame, inst, weights=w.weights.to_numpy())
+    return {
+        "method": "post-stratification by store to customer numbers",
+        "deff": round(w.deff, 4),
+        "n_eff": round(w.n_eff, 1),
+        "rows": _records(gaps[gaps["level"] != "item"]),
+    }
 
 
 def _sq_of(frame: pd.DataFrame, inst: Instrument) -> dict[str, float]:
