@@ -250,3 +250,34 @@ def test_inspector_quality_page(app_client, demo_engine) -> None:  # type: ignor
     assert plain.status_code == fixed.status_code == 200
     assert 'id="competitor-comparison"' in plain.text
     assert plain.text != fixed.text
+
+
+def test_evidence_is_served_only_to_those_who_may_see_the_visit(app_client, planned) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from PIL import Image
+
+    insp = app_client("inspector01")
+    vid = _start(insp, planned)
+    buf = io.BytesIO()
+    Image.new("RGB", (32, 32), (200, 30, 30)).save(buf, format="PNG")
+    r = insp.post(
+        f"/inspections/visits/{vid}/evidence",
+        files={"file": ("shelf.png", buf.getvalue(), "image/png")},
+        data={
+            "item_code": "clean_tidy",
+            "kind": "photo",
+            "csrf_token": insp.headers["X-CSRF-Token"],
+        },
+    )
+    assert r.status_code == 200, r.text
+    eid = r.json()["id"]
+    got = insp.get(f"/inspections/evidence/{eid}")
+    assert got.status_code == 200 and got.content == buf.getvalue()
+    assert app_client("inspector02").get(f"/inspections/evidence/{eid}").status_code == 404
+    bad = insp.post(
+        f"/inspections/visits/{vid}/evidence",
+        files={"file": ("x.exe", b"MZ", "application/octet-stream")},
+        data={"kind": "photo", "csrf_token": insp.headers["X-CSRF-Token"]},
+    )
+    assert bad.status_code == 422
