@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -62,7 +64,10 @@ def test_store_import_is_all_or_nothing_and_idempotent(demo_engine: Engine) -> N
 
 @pytest.mark.slow
 def test_intake_stores_a_suggestion_when_a_model_exists(
-    demo_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    demo_engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    client_as: Callable[[str], TestClient],
 ) -> None:
     gs = list(generate(600, seed=5))
     svc.save(
@@ -83,6 +88,10 @@ def test_intake_stores_a_suggestion_when_a_model_exists(
             "broadband."
         )
         assert not c.category_confirmed and c.subcategory is None
+    frag = client_as("handler").get(
+        "/complaints/suggest", params={"text": "宽带三天两头断线，重启光猫也没用"}
+    )
+    assert frag.status_code == 200 and "broadband." in frag.text
 
 
 def test_escalations_are_recorded_once_per_level(demo_engine: Engine) -> None:

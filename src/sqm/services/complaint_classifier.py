@@ -92,14 +92,19 @@ def suggest_if_available(text: str, path: Path | None = None) -> tuple[str, floa
     Never trains on the request path (training takes seconds): without a model file the
     answer is None and the handler picks the category.
     """
+    best = suggest_top(text, top=1, path=path)
+    return best[0] if best else None
+
+
+def suggest_top(text: str, top: int = 3, path: Path | None = None) -> list[tuple[str, float]]:
+    """The ``top`` most probable sub-categories of ``text`` (empty without a model on disk)."""
     target = path or model_path()
     if not text.strip():
-        return None
+        return []
     model = _LOADED.get(target)
     if model is None:
         if not target.exists():
-            return None
+            return []
         model = from_bytes(target.read_bytes())
         _LOADED[target] = model
-    best = model.suggest([text], top=1)[0][0]
-    return best.label, best.probability
+    return [(sg.label, sg.probability) for sg in model.suggest([text], top=top)[0]]

@@ -9,6 +9,7 @@ is a 404.
 from __future__ import annotations
 
 import csv
+import html
 import io
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -318,6 +319,23 @@ def queue_page(
             "can_handle": p.can(Permission.HANDLE_COMPLAINTS),
         },
     )
+
+
+@pages.get("/complaints/suggest", response_class=HTMLResponse)
+def suggest(text: str = "", p: Principal = Depends(handler)) -> HTMLResponse:
+    """Category suggestions for the text being typed (HTMX fragment; empty without a model)."""
+    from sqm.services.complaint_classifier import suggest_top
+
+    items = suggest_top(text[:5000], top=3)
+    if not items:
+        return HTMLResponse("")
+    names = {sc.code: sc.name_zh for sc in all_subcategories()}
+    links = " · ".join(
+        f'<button type="button" class="link" onclick="document.querySelector(\'[name=subcategory]\').value=\'{code}\'">'
+        f"{html.escape(names.get(code, code))} ({prob:.0%})</button>"
+        for code, prob in items
+    )
+    return HTMLResponse(f'<p class="muted suggestions">{links}</p>')
 
 
 @pages.get("/complaints/new", response_class=HTMLResponse)
