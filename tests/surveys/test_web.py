@@ -190,7 +190,9 @@ def test_exports_and_analysis(
     sq = next(g for g in report["gaps"] if g["code"] == "SQ")
     assert sq["n"] == 6
     weighted = report["gaps_weighted"]
-    assert weighted["deff"] >= 1 and next(g for g in weighted["rows"] if g["code"] == "SQ")["moe"] > 0
+    assert (
+        weighted["deff"] >= 1 and next(g for g in weighted["rows"] if g["code"] == "SQ")["moe"] > 0
+    )
     page = analyst.get(f"/surveys/{waves['sq']}/analysis")
     assert page.status_code == 200 and 'class="chart"' in page.text
     xlsx = analyst.get(f"/surveys/{waves['sq']}/analysis.xlsx")
