@@ -5,7 +5,7 @@
   gets 404 (or 403) for any org unit outside their scope.
 
 Routes are enumerated from the app, so a new route is checked the day it is added.
-Public routes (the customer's survey pages) live under ``/p/`` by convention.
+Public routes live under ``/p/``, and the customer survey short links (printed as QR codes) under ``/s/``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from sqm.store.models import OrgUnit
 from sqm.web.app import create_app
 
 PUBLIC_EXACT = {"/login", "/logout", "/lang/{code}", "/healthz"}
-PUBLIC_PREFIXES = ("/p/", "/api/v1/openapi.json", "/api/v1/docs", "/docs", "/static")
+PUBLIC_PREFIXES = ("/p/", "/s/", "/api/v1/openapi.json", "/api/v1/docs", "/docs", "/static")
 FOREIGN = re.compile(r"\b(SC|ZJ)-[A-Z]{2}\b|成都市|杭州市|绵阳市|宁波市")
 
 
