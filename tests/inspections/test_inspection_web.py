@@ -20,6 +20,7 @@ from sqm.store.engine import make_sessionmaker
 from sqm.store.models import OrgUnit, Period, User
 from sqm.store.models.inspection import (
     InspectionAppeal,
+    InspectionPlanEntry,
     InspectionRectification,
     InspectionVisit,
 )
@@ -281,3 +282,31 @@ def test_evidence_is_served_only_to_those_who_may_see_the_visit(app_client, plan
         data={"kind": "photo", "csrf_token": insp.headers["X-CSRF-Token"]},
     )
     assert bad.status_code == 422
+
+
+def test_plan_calendar_rechecks_hand_edits(app_client, demo_engine) -> None:  # type: ignore[no-untyped-def]
+    from sqm.services.inspection_planning import plan_period, save_plan
+    from sqm.services.visit_plan import PlanRules
+
+    factory = make_sessionmaker(demo_engine)
+    with factory() as s:
+        period = s.scalar(select(Period).where(Period.code == "2026-11"))
+        assert period is not None
+        save_plan(s, period, plan_period(s, period, PlanRules(time_limit_s=4)))
+        s.commit()
+        e = s.scalar(select(InspectionPlanEntry).order_by(InspectionPlanEntry.id))
+        assert e is not None
+        eid = e.id
+    analyst = app_client("analyst")
+    page = analyst.get("/inspections/plan")
+    assert (
+        page.status_code == 200 and "Every planning rule holds" in page.text
+    ) or "所有计划规则均满足" in page.text
+    # move a visit to a Sunday: the re-check flags it
+    r = analyst.post(
+        f"/inspections/plan/{eid}/move",
+        data={"csrf_token": analyst.headers["X-CSRF-Token"], "date": "2026-11-29"},
+    )
+    assert r.status_code == 303
+    page = analyst.get("/inspections/plan")
+    assert "day_off" in page.text

@@ -836,12 +836,17 @@ def close_task(
 def plan_calendar(
     request: Request, p: Principal = Depends(_reviewer), db: Session = Depends(get_db)
 ) -> Response:
-    """The month's plan as a calendar: per day, who visits which store."""
+    """The month's plan as a calendar (per day, who visits which store), editable by hand;
+    the whole month — planned entries plus visits already made — is re-checked against every
+    planning rule after each edit."""
+    from sqm.services.inspection_planning import planning_frames
+    from sqm.services.visit_plan import PlanRules, check_plan, working_days
+
     entries = list(
         db.scalars(
             select(InspectionPlanEntry)
             .join(OrgUnit, OrgUnit.id == InspectionPlanEntry.unit_id)
-            .where(p.unit_filter())
+            .where(p.unit_filter(), InspectionPlanEntry.status == "planned")
             .order_by(InspectionPlanEntry.planned_date, InspectionPlanEntry.inspector_id)
             .limit(2000)
         )
@@ -849,7 +854,89 @@ def plan_calendar(
     by_day: dict[date, list[InspectionPlanEntry]] = {}
     for e in entries:
         by_day.setdefault(e.planned_date, []).append(e)
-    return render(request, "inspections/plan.html", {"by_day": by_day})
+    violations: list[Any] = []
+    inspectors: list[tuple[int, str]] = []
+    if entries:
+        period = db.get(Period, entries[-1].period_id)
+        assert period is not None
+        stores, insp, history = planning_frames(db, period)
+        inspectors = [
+            (u.id, u.display_name)
+            for u in db.scalars(
+                select(User).where(User.id.in_([int(x) for x in insp["inspector_id"]]))
+            )
+        ]
+        done = db.execute(
+            select(
+                InspectionVisit.unit_id, InspectionVisit.inspector_id, InspectionVisit.planned_date
+            ).where(
+                InspectionVisit.period_id == period.id,
+                InspectionVisit.status != "draft",
+                InspectionVisit.planned_date.is_not(None),
+            )
+        ).all()
+        planned = db.execute(
+            select(
+                InspectionPlanEntry.unit_id,
+                InspectionPlanEntry.inspector_id,
+                InspectionPlanEntry.planned_date,
+            ).where(
+                InspectionPlanEntry.period_id == period.id,
+                InspectionPlanEntry.status == "planned",
+            )
+        ).all()
+        assignments = pd.DataFrame(
+            [(str(u), str(i), d) for u, i, d in [*done, *planned]],
+            columns=["store_id", "inspector_id", "date"],
+        )
+        rules = PlanRules()
+        in_scope = {
+            str(u.id)
+            for u in db.scalars(select(OrgUnit).where(p.unit_filter(), OrgUnit.kind == "store"))
+        }
+        violations = [
+            v
+            for v in check_plan(
+                assignments, stores, insp, history, working_days(period.start, rules), rules
+            )
+            if v.store_id is None or v.store_id in in_scope
+        ]
+    return render(
+        request,
+        "inspections/plan.html",
+        {
+            "by_day": by_day,
+            "violations": violations[:200],
+            "n_violations": len(violations),
+            "inspectors": inspectors,
+        },
+    )
+
+
+@router.post("/inspections/plan/{entry_id}/move")
+def move_entry(
+    request: Request,
+    entry_id: int,
+    p: Principal = Depends(_reviewer),
+    db: Session = Depends(get_db),
+) -> Response:
+    """Edit one planned visit by hand (new date and/or inspector); the plan page re-checks."""
+    e = db.get(InspectionPlanEntry, entry_id)
+    if e is None or not p.sees(e.unit):
+        raise NotFound("no such plan entry in your scope")
+    form = request.scope.get("sqm.form") or {}
+    raw_date = str(form.get("date", "")).strip()
+    raw_insp = str(form.get("inspector_id", "")).strip()
+    try:
+        if raw_date:
+            e.planned_date = date.fromisoformat(raw_date)
+        if raw_insp:
+            e.inspector_id = int(raw_insp)
+    except ValueError as exc:
+        raise InvalidInput("date must be YYYY-MM-DD and inspector an id") from exc
+    if db.get(User, e.inspector_id) is None:
+        raise InvalidInput("no such inspector")
+    return RedirectResponse("/inspections/plan", status_code=303)
 
 
 @router.get("/inspections/inspectors")
