@@ -242,3 +242,11 @@ def test_plan_from_the_demo_database(demo_engine) -> None:  # type: ignore[no-un
         n = save_plan(s, period, plan)
         assert n == len(plan.assignments) > 300
         assert s.query(InspectionPlanEntry).count() == n
+
+
+def test_deterministic_mode_gives_the_same_plan() -> None:
+    stores, insp = _stores(20, "T1", 3), _inspectors(3, "T1")
+    rules = PlanRules(time_limit_s=5, deterministic_time=0.3)
+    a = plan_month(stores, insp, None, MONTH, rules).assignments
+    b = plan_month(stores, insp, None, MONTH, rules).assignments
+    assert a.equals(b) and len(a) > 20

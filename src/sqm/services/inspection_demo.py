@@ -317,7 +317,11 @@ def _demo_plan(
     )
     month = ctx.periods[-1]
     plan = plan_month(
-        stores, inspectors, hist, month.start, PlanRules(time_limit_s=8.0, explain=False)
+        stores,
+        inspectors,
+        hist,
+        month.start,
+        PlanRules(time_limit_s=8.0, deterministic_time=1.0, explain=False),
     )
     entries = []
     a = plan.assignments

@@ -101,6 +101,9 @@ class PlanRules:
     stores_per_cluster: int = 5
     time_limit_s: float = 50.0  # whole month, shared by the territories
     workers: int = 2
+    #: when set, each territory gets this much *deterministic* solver time on one worker,
+    #: so the same inputs always give the same plan (demo data, tests)
+    deterministic_time: float | None = None
     explain: bool = True
     seed: int = 0
     # penalties: far above travel (≤ ~1e5 per territory) so rules come first, in this order
@@ -827,6 +830,10 @@ def _solve_territory(
     solver.parameters.max_time_in_seconds = max(0.2, time_limit - (time.perf_counter() - t0))
     solver.parameters.num_workers = rules.workers
     solver.parameters.random_seed = rules.seed
+    if rules.deterministic_time is not None:
+        solver.parameters.max_time_in_seconds = 10 * rules.time_limit_s
+        solver.parameters.max_deterministic_time = rules.deterministic_time
+        solver.parameters.num_workers = 1
     # the greedy hint is already a full plan: spend the time on search and the LP bound,
     # not on presolve rounds and symmetry detection
     solver.parameters.linearization_level = 2
