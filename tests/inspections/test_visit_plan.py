@@ -24,7 +24,7 @@ from sqm.services.visit_plan import (
 )
 
 MONTH = date(2026, 11, 1)
-RULES = PlanRules(time_limit_s=8, seed=1)
+RULES = PlanRules(time_limit_s=8, seed=1, deterministic_time=0.5)
 
 
 def _stores(n: int, territory: str = "T1", seed: int = 0) -> pd.DataFrame:
@@ -237,7 +237,7 @@ def test_plan_from_the_demo_database(demo_engine) -> None:  # type: ignore[no-un
     with make_sessionmaker(demo_engine)() as s:
         period = s.scalar(select(Period).where(Period.code == "2026-11"))
         assert period is not None
-        plan = plan_period(s, period, PlanRules(time_limit_s=6))
+        plan = plan_period(s, period, PlanRules(time_limit_s=6, deterministic_time=0.5))
         assert plan.violations == []
         n = save_plan(s, period, plan)
         assert n == len(plan.assignments) > 300
