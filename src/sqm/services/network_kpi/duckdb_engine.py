@@ -156,9 +156,10 @@ class DuckDbKpiEngine:
         """The same KPIs at several levels from one scan: per-cell sums are materialised
         once, every level is summed from them (sums of sums are exact)."""
         defs = resolve_kpis(kpis)
-        self.con.execute(
-            "CREATE OR REPLACE TEMP TABLE _cell_sums AS "
-            + cell_sums_sql(
+        # The per-cell sums come back as a frame (one row per cell and period, far fewer
+        # than the measurements) and every level is summed from it.
+        sums = self.sql(
+            cell_sums_sql(
                 defs,
                 grain,
                 Dialect.DUCKDB,
@@ -168,10 +169,11 @@ class DuckDbKpiEngine:
                 nullable=self.nullable,
             )
         )
+        self.con.register("_cell_sums", sums)
         try:
             return {lvl: self.sql(rollup_sql(defs, lvl, "_cell_sums")) for lvl in levels}
         finally:
-            self.con.execute("DROP TABLE IF EXISTS _cell_sums")
+            self.con.unregister("_cell_sums")
 
     def busy_hours(
         self,
