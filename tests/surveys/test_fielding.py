@@ -224,6 +224,10 @@ def test_versions_and_amendments(sqlite_engine: Engine) -> None:
             sf.amend(s, response.id, {"T1_p": 3}, reason=" ", user_id=None)
         s.commit()
         assert response.answers["T1_p"] == 5  # the original stays as written
+        response.answers = {**response.answers, "T1_p": 1}
+        with pytest.raises(ValueError, match="immutable"):
+            s.commit()
+        s.rollback()
         frame = sf.answers_frame(s, [wave.id])
     assert frame.loc[0, "T1_p"] == 2 and frame.loc[0, "segment_name"] == "business"
     assert (frame.loc[0, "city"], frame.loc[0, "province"]) == ("广州", "广东")

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -153,3 +154,9 @@ class SurveyColumnMapping(Base):
     instrument_code: Mapped[str] = mapped_column(String(64))
     definition: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+@event.listens_for(SurveyResponse, "before_update")
+def _responses_are_immutable(_mapper: Any, _connection: Any, target: SurveyResponse) -> None:
+    """A stored response is never changed in place; corrections are amendments."""
+    raise ValueError(f"survey response {target.id} is immutable; record a SurveyAmendment instead")
