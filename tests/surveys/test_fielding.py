@@ -244,6 +244,15 @@ def test_import_into_a_wave_is_all_or_nothing(sqlite_engine: Engine, tmp_path, m
         period = _period(s)
         sf.create_wave(
             s,
+            code="TOK",
+            period=period,
+            instrument=sf.store_instrument(s, nps_csat()),
+            stores=stores,
+            total=15,
+            link_mode=LinkMode.TOKEN,
+        )
+        sf.create_wave(
+            s,
             code="IMP",
             period=period,
             instrument=sf.store_instrument(s, nps_csat()),
@@ -289,6 +298,19 @@ def test_import_into_a_wave_is_all_or_nothing(sqlite_engine: Engine, tmp_path, m
     out = tmp_path / "out.sav"
     assert runner.invoke(app, ["survey", "export", "IMP", str(out)]).exit_code == 0
     assert out.stat().st_size > 0
+    tokens = runner.invoke(app, ["survey", "tokens", "IMP", "S0", "2"])
+    assert tokens.exit_code == 1 and "open links" in tokens.output  # IMP is an open-link wave
+    from sqm.config import Settings
+
+    issued = runner.invoke(app, ["survey", "tokens", "TOK", "S1", "2"])
+    assert issued.exit_code == 0, issued.output
+    urls = issued.output.split()
+    signer = LinkSigner(Settings().secret_key.encode().ljust(16, b"."))
+    with factory() as s:
+        for url in urls:
+            target = sf.resolve_link(s, signer, url.rsplit("/", 1)[1])
+            assert target.single_use and target.unit_code == "S1"
+            assert sf.token_state(s, target) == "ok"
     get_settings.cache_clear()  # later tests get the settings of their own environment
 
 

@@ -26,11 +26,12 @@ from sqm.services.survey_fielding import (
     answers_frame,
     import_into_wave,
     instrument_of,
+    issue_tokens,
     quota_rows,
 )
 from sqm.services.survey_links import LinkSigner, qr_png, qr_svg, survey_url
 from sqm.store.engine import make_engine, make_sessionmaker
-from sqm.store.models import SurveyWave
+from sqm.store.models import OrgUnit, SurveyWave
 
 survey_app = typer.Typer(help="Customer surveys: imports, exports, links, quota progress.")
 console = Console()
@@ -125,6 +126,33 @@ def links_command(
             (qr_dir / f"{u}.png").write_bytes(qr_png(url))
             (qr_dir / f"{u}.svg").write_text(qr_svg(url), encoding="utf-8")
     console.print_json(json.dumps(links, ensure_ascii=False))
+
+
+@survey_app.command("tokens")
+def tokens_command(
+    wave_code: str,
+    store: str,
+    count: int = typer.Argument(..., min=1, max=100_000),
+    base_url: str = typer.Option("http://localhost:8000"),
+) -> None:
+    """Issue single-use links for invited customers of one store (printed one per line;
+    only their hashes are stored, so keep the printout)."""
+    settings = get_settings()
+    signer = LinkSigner(settings.secret_key.encode("utf-8").ljust(16, b"."))
+    factory = make_sessionmaker(make_engine(settings.database_url))
+    with factory() as s:
+        wave = _wave(s, wave_code)
+        if wave.link_mode != "token":
+            console.print(f"[red]wave {wave_code} uses open links, not single-use tokens[/red]")
+            raise typer.Exit(1)
+        unit = s.scalar(select(OrgUnit).where(OrgUnit.code == store))
+        if unit is None or store not in set(quota_rows(s, wave)["unit"]):
+            console.print(f"[red]store {store!r} is not part of wave {wave_code}[/red]")
+            raise typer.Exit(1)
+        tokens = issue_tokens(s, signer, wave, unit, count)
+        s.commit()
+    for t in tokens:
+        print(survey_url(base_url, t))
 
 
 @survey_app.command("quota")
