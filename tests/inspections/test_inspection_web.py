@@ -240,9 +240,33 @@ def test_inspector_quality_page(app_client, demo_engine) -> None:  # type: ignor
                         total=70.0 + k + 8.0 * (j == 0) + 0.5 * ((k + j) % 2),
                     )
                 )
+        yn = [it.code for it in template_checklist().items() if it.kind == "yes_no"]
+        for k, st in enumerate(stores[:3]):
+            for j, u in enumerate(insp[:2]):
+                ans = {c: float((n + k + (j if n < 3 else 0)) % 2) for n, c in enumerate(yn)}
+                s.add(
+                    InspectionVisit(
+                        checklist_id=row.id,
+                        unit_id=st.id,
+                        period_id=period.id,
+                        inspector_id=u.id,
+                        team=[x.id for x in insp[:2]],
+                        answers=ans,
+                        item_notes={},
+                        overturned=[],
+                        section_scores={},
+                        vetoed=[],
+                        review_reasons=[],
+                        status="accepted",
+                        purpose="calibration",
+                        visit_key=f"CAL-{st.code}",
+                        total=60.0 + 10 * k + j * (3 if k == 1 else 1),
+                    )
+                )
         s.commit()
     analyst = app_client("analyst")
     r = analyst.get("/inspections/inspectors")
+    assert 'id="calibration"' in r.text
     assert r.status_code == 200 and r.text.count("<tr>") >= 4
     assert app_client("inspector01").get("/inspections/inspectors").status_code == 403
     # the ranking corrected for inspector effects: inspector 0 scored 8 points high

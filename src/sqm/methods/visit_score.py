@@ -554,8 +554,11 @@ def calibration_agreement(
     nan = float("nan")
     icc_row: dict[str, float] | None = None
     if ta.size >= 2:
-        tab = icc(np.c_[ta, tb])
-        icc_row = {k: float(str(tab.at["ICC1", k])) for k in ("icc", "lower", "upper")}
+        try:
+            tab = icc(np.c_[ta, tb])
+            icc_row = {k: float(str(tab.at["ICC1", k])) for k in ("icc", "lower", "upper")}
+        except MethodInputError:  # totals that do not vary: ICC is undefined, κ still reported
+            icc_row = None
     return CalibrationResult(
         n_pairs=int(a.shape[0]),
         kappa_yes_no=float(kap.kappa),

@@ -18,8 +18,8 @@ from sqlalchemy import insert
 
 from sqm.domain.checklist import WeightProfile
 from sqm.domain.checklist_template import template_profile
-from sqm.domain.org import StoreTier
-from sqm.methods.visit_score import compile_checklist, score_visits
+from sqm.domain.org import StoreTier, UnitKind
+from sqm.methods.visit_score import ChecklistLayout, compile_checklist, score_visits
 from sqm.services.demo import DemoContext
 from sqm.services.inspection_visits import (
     APPEAL_DAYS,
@@ -32,7 +32,7 @@ from sqm.services.inspection_visits import (
 from sqm.services.visit_plan import PlanRules, plan_month
 from sqm.store.audit import record
 from sqm.store.base import utcnow
-from sqm.store.models import OrgUnit
+from sqm.store.models import OrgUnit, Period
 from sqm.store.models.inspection import (
     InspectionAppeal,
     InspectionPlanEntry,
@@ -134,6 +134,7 @@ def build_demo_inspections(ctx: DemoContext) -> None:
                 )
                 unit_of.append(k)
                 visits.append(v)
+        _calibration_pairs(rng, lay, row.id, units, prov, insp_by_prov, period, visits, unit_of)
     # score all visits at once
     a = np.array(
         [[np.nan if v.answers[c] is None else v.answers[c] for c in lay.item_codes] for v in visits]
@@ -274,6 +275,73 @@ def build_demo_inspections(ctx: DemoContext) -> None:
     )
     s.flush()
     _demo_plan(ctx, units, prov, insp_by_prov, visits)
+
+
+def _calibration_pairs(
+    rng: np.random.Generator,
+    lay: ChecklistLayout,
+    checklist_id: int,
+    units: list[OrgUnit],
+    prov: np.ndarray,
+    insp_by_prov: dict[int, list[int]],
+    period: Period,
+    visits: list[InspectionVisit],
+    unit_of: list[int],
+) -> None:
+    """Four calibration visits a month: two inspectors, same store, same day (校准检查).
+
+    The second sheet agrees with the first except for a few honest disagreements, so κ and
+    ICC land where a trained team would be (κ ≈ 0.7–0.8)."""
+    day = period.start + timedelta(days=17)
+    if day > DEMO_TODAY - timedelta(days=2):
+        return
+    own = [k for k, u in enumerate(units) if u.kind == UnitKind.STORE]
+    for k in rng.choice(own, 4, replace=False):
+        k = int(k)
+        u = units[k]
+        pair = [int(i) for i in rng.choice(insp_by_prov[int(prov[k])], 2, replace=False)]
+        p = float(rng.beta(6, 2))
+        base = np.where(
+            lay.scale_max > 1,
+            rng.binomial(lay.scale_max.astype(int), p),
+            rng.random(lay.n_items) < p,
+        ).astype(float)
+        base = np.where(lay.veto, 1.0, base)
+        second = base.copy()
+        flip = (lay.scale_max == 1) & ~lay.veto & (rng.random(lay.n_items) < 0.08)
+        second[flip] = 1 - second[flip]
+        nudge = (lay.scale_max > 1) & (rng.random(lay.n_items) < 0.2)
+        second[nudge] = np.clip(
+            second[nudge] + rng.choice([-1, 1], int(nudge.sum())), 0, lay.scale_max[nudge]
+        )
+        start = datetime.combine(day, time(15, 0), UTC)
+        for insp, ans in zip(pair, (base, second), strict=True):
+            visits.append(
+                InspectionVisit(
+                    checklist_id=checklist_id,
+                    unit_id=u.id,
+                    period_id=period.id,
+                    visit_key=f"CAL-{u.code}@{day.isoformat()}",
+                    inspector_id=insp,
+                    team=pair,
+                    mode="announced",
+                    purpose="calibration",
+                    planned_date=day,
+                    started_at=start,
+                    ended_at=start + timedelta(minutes=40),
+                    checkin_lat=u.lat,
+                    checkin_lon=u.lon,
+                    purchase_made=False,
+                    answers={c: float(a) for c, a in zip(lay.item_codes, ans, strict=True)},
+                    item_notes={},
+                    overturned=[],
+                    status="accepted",
+                    submitted_at=start + timedelta(hours=1),
+                    reviewed_at=start + timedelta(days=1),
+                    review_reasons=[],
+                )
+            )
+            unit_of.append(k)
 
 
 def _demo_plan(

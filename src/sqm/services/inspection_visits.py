@@ -569,3 +569,29 @@ def profile_from_importance(
             "note": f"blended with customer-derived importance, alpha = {alpha}",
         }
     )
+
+
+def calibration_summary(session: Session, visits: list[InspectionVisit]) -> Any:
+    """Agreement on calibration visits (pairs sharing a visit key, two inspectors, same day):
+    κ on yes/no items and ICC on totals, via :func:`sqm.methods.visit_score.calibration_agreement`.
+    Returns ``None`` when fewer than two pairs exist."""
+    from sqm.methods.visit_score import calibration_agreement
+
+    by_key: dict[str, list[InspectionVisit]] = {}
+    for v in visits:
+        if v.purpose == "calibration" and v.visit_key:
+            by_key.setdefault(v.visit_key, []).append(v)
+    pairs = [
+        vs[:2]
+        for vs in by_key.values()
+        if len(vs) >= 2 and vs[0].inspector_id != vs[1].inspector_id
+    ]
+    if len(pairs) < 2:
+        return None
+    cl = checklist_of(pairs[0][0].checklist)
+    lay = compile_checklist(cl)
+    a = answers_matrix(lay, [p[0].answers for p in pairs])
+    b = answers_matrix(lay, [p[1].answers for p in pairs])
+    return calibration_agreement(
+        lay, a, b, [p[0].total or 0.0 for p in pairs], [p[1].total or 0.0 for p in pairs]
+    )

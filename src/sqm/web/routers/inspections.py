@@ -981,8 +981,26 @@ def inspector_quality(
                     "effect": float(b),
                 }
             )
+    cal_visits = list(
+        db.scalars(
+            select(InspectionVisit)
+            .join(OrgUnit, OrgUnit.id == InspectionVisit.unit_id)
+            .where(
+                InspectionVisit.purpose == "calibration",
+                InspectionVisit.status == "accepted",
+                InspectionVisit.period_id.in_([x.id for x in periods]),
+                p.unit_filter(),
+            )
+        )
+    )
+    calibration = iv.calibration_summary(db, cal_visits)
     return render(
         request,
         "inspections/inspectors.html",
-        {"rows": rows, "periods": [x.code for x in periods], "n_visits": len(df)},
+        {
+            "rows": rows,
+            "periods": [x.code for x in periods],
+            "n_visits": len(df),
+            "calibration": calibration,
+        },
     )
