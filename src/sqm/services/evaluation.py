@@ -328,23 +328,42 @@ def evaluate_period(
 
 def _previous_scores(
     session: Session, period: Period, system_code: str
-) -> dict[int, tuple[float | None, float | None]]:
+) -> dict[int, tuple[float | None, float | None, float]]:
     prev = PeriodSpec.parse(period.code).previous().code
     rows = session.execute(
-        select(UnitScore.unit_id, UnitScore.score, UnitScore.se)
+        select(UnitScore.unit_id, UnitScore.score, UnitScore.se, UnitScore.coverage)
         .join(Period, Period.id == UnitScore.period_id)
         .where(Period.code == prev, UnitScore.system_code == system_code)
     ).all()
-    return {uid: (s, se) for uid, s, se in rows}
+    return {uid: (s, se, cov) for uid, s, se, cov in rows}
+
+
+#: Coverage may differ this much between two periods for their scores to be compared.
+COMPARABLE_COVERAGE = 0.05
 
 
 def _change(
-    score: float | None, se: float | None, prev: tuple[float | None, float | None] | None
+    score: float | None,
+    se: float | None,
+    coverage: float,
+    prev: tuple[float | None, float | None, float] | None,
 ) -> tuple[float | None, bool | None]:
-    """Change since the previous period and whether it exceeds its 95 % noise band."""
+    """Change since the previous period and whether it exceeds its 95 % noise band.
+
+    When the two scores rest on different parts of the indicator tree (a survey wave in
+    one month and not the other), the difference mixes a real change with a change of
+    what was measured: it is reported, but never called significant (None).
+
+    >>> _change(80.0, 1.0, 1.0, (75.0, 1.0, 1.0))
+    (5.0, True)
+    >>> _change(80.0, 1.0, 1.0, (75.0, 1.0, 0.6))
+    (5.0, None)
+    """
     if score is None or prev is None or prev[0] is None:
         return None, None
     d = score - prev[0]
+    if abs(coverage - prev[2]) > COMPARABLE_COVERAGE:
+        return d, None
     band = Z95 * float(np.hypot(se or 0.0, prev[1] or 0.0))
     return d, bool(abs(d) > band) if band > 0 else None
 
@@ -377,7 +396,7 @@ def _assign_ranks(rows: Sequence[UnitScore], rng: np.random.Generator, draws: in
 def _store_rows(
     units: Sequence[OrgUnit],
     results: dict[int, dict[str, Any]],
-    previous: dict[int, tuple[float | None, float | None]],
+    previous: dict[int, tuple[float | None, float | None, float]],
     period: Period,
     system: IndicatorSystem,
     rng: np.random.Generator,
@@ -389,7 +408,7 @@ def _store_rows(
         if r is None:
             continue
         s, se = r["score"], r["se"]
-        change, sig = _change(s, se, previous.get(u.id))
+        change, sig = _change(s, se, r["coverage"], previous.get(u.id))
         rows.append(
             _score_row(
                 u,
@@ -420,7 +439,7 @@ def _rollups(
     store_rows: list[UnitScore],
     period: Period,
     system: IndicatorSystem,
-    previous: dict[int, tuple[float | None, float | None]],
+    previous: dict[int, tuple[float | None, float | None, float]],
     rng: np.random.Generator,
     draws: int,
 ) -> list[UnitScore]:
@@ -434,12 +453,6 @@ def _rollups(
             )
         )
     ).all()
-    n_stores: dict[int, int] = {}
-    for u in units:
-        if u.kind == UnitKind.STORE:
-            for a in areas:
-                if u.path.startswith(a.path):
-                    n_stores[a.id] = n_stores.get(a.id, 0) + 1
     out = []
     for a in areas:
         members = [r for r in own if r.unit.path.startswith(a.path)]
@@ -459,7 +472,9 @@ def _rollups(
             )
             ok = ~np.isnan(vals)
             dims[key] = round(float(vals[ok] @ w[ok] / w[ok].sum()), 4) if ok.any() else None
-        change, sig = _change(s, e, previous.get(a.id))
+        # An area's coverage is its stores' coverage, weighted as its score is.
+        leaf_cov = float(w @ np.array([r.coverage for r in members]))
+        change, sig = _change(s, e, leaf_cov, previous.get(a.id))
         out.append(
             _score_row(
                 a,
@@ -470,7 +485,7 @@ def _rollups(
                 se=e,
                 lower=max(0.0, s - Z95 * e),
                 upper=min(100.0, s + Z95 * e),
-                coverage=len(members) / max(n_stores.get(a.id, 1), 1),
+                coverage=leaf_cov,
                 grade=str(grade(pd.Series([s]), GRADE_CUTOFFS).iloc[0]),
                 peer_group=str(a.kind),
                 change=change,

@@ -164,7 +164,7 @@ def validate_node_rows(rows: list[dict[str, object]]) -> list[str]:
     """Rule violations of a whole tree given as rows (code, parent_code, level, …).
 
     >>> validate_node_rows([{"code": "D1", "parent_code": None, "level": "indicator"}])
-    ["D1: a indicator cannot sit at the root; expected dimension"]
+    ['D1: a indicator cannot sit at the root; expected dimension']
     """
     errors: list[str] = []
     by_code: dict[str, dict[str, object]] = {}

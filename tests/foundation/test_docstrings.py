@@ -1,0 +1,34 @@
+"""The docstring examples of the foundation modules run as tests."""
+
+from __future__ import annotations
+
+import doctest
+from types import ModuleType
+
+import pytest
+
+from sqm import config
+from sqm.domain import org, period, roles
+from sqm.services import evaluation, indicator_system, passwords, scope, weight_profile
+from sqm.store import engine
+from sqm.web import i18n
+
+MODULES = [
+    config,
+    org,
+    period,
+    roles,
+    evaluation,
+    indicator_system,
+    passwords,
+    scope,
+    weight_profile,
+    engine,
+    i18n,
+]
+
+
+@pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__)
+def test_docstring_examples(module: ModuleType) -> None:
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
