@@ -334,3 +334,11 @@ def test_plan_calendar_rechecks_hand_edits(app_client, demo_engine) -> None:  # 
     assert r.status_code == 303
     page = analyst.get("/inspections/plan")
     assert "day_off" in page.text
+    x = analyst.get("/inspections/plan.xlsx")
+    assert x.status_code == 200 and x.content[:2] == b"PK"
+    import io
+
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(x.content))
+    assert any(r[0].value == "day_off" for r in wb["规则 Rules"].iter_rows(min_row=2))

@@ -913,6 +913,67 @@ def plan_calendar(
     )
 
 
+@router.get("/inspections/plan.xlsx")
+def plan_excel(
+    request: Request, p: Principal = Depends(_reviewer), db: Session = Depends(get_db)
+) -> Response:
+    """The stored plan of the latest planned month (stores in scope) as an Excel workbook,
+    with the rule re-check on its own sheet."""
+    import io
+
+    from sqm.services.inspection_planning import planning_frames
+    from sqm.services.visit_plan import (
+        PlanRules,
+        VisitPlan,
+        check_plan,
+        export_plan_xlsx,
+        working_days,
+    )
+
+    latest = db.scalar(
+        select(InspectionPlanEntry.period_id)
+        .order_by(InspectionPlanEntry.planned_date.desc())
+        .limit(1)
+    )
+    period = db.get(Period, latest) if latest is not None else None
+    if period is None:
+        raise NotFound("no plan yet")
+    rows = db.execute(
+        select(
+            InspectionPlanEntry.visit_key,
+            InspectionPlanEntry.unit_id,
+            InspectionPlanEntry.inspector_id,
+            InspectionPlanEntry.planned_date,
+        )
+        .join(OrgUnit, OrgUnit.id == InspectionPlanEntry.unit_id)
+        .where(InspectionPlanEntry.period_id == period.id, p.unit_filter())
+        .order_by(InspectionPlanEntry.planned_date)
+    ).all()
+    a = pd.DataFrame(
+        [(k, str(u), str(i), d, 1) for k, u, i, d in rows],
+        columns=["visit_id", "store_id", "inspector_id", "date", "team_size"],
+    )
+    stores, insp, history = planning_frames(db, period)
+    in_scope = set(a["store_id"])
+    stores = stores[stores["store_id"].isin(in_scope)]
+    insp = insp[insp["inspector_id"].isin(set(a["inspector_id"]))]
+    rules = PlanRules()
+    days = working_days(period.start, rules)
+    names = {
+        str(u.id): u.name(request_locale(request))
+        for u in db.scalars(select(OrgUnit).where(OrgUnit.id.in_([int(x) for x in in_scope])))
+    }
+    stores = stores.assign(name=stores["store_id"].map(names))
+    plan = VisitPlan(period.start, days, a, check_plan(a, stores, insp, history, days, rules), [])
+    buf = io.BytesIO()
+    export_plan_xlsx(plan, stores, insp, buf)
+    return Response(
+        buf.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="visit-plan-{period.code}.xlsx"'},
+    )
+
+
 @router.post("/inspections/plan/{entry_id}/move")
 def move_entry(
     request: Request,
