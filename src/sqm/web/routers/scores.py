@@ -41,7 +41,11 @@ def node_names(db: Session, system_code: str, locale: str) -> dict[str, str]:
         return {}
     return {
         n.code: n.name(locale)
-        for n in db.scalars(select(IndicatorNode).where(IndicatorNode.system_id == system.id))
+        for n in db.scalars(
+            select(IndicatorNode)
+            .where(IndicatorNode.system_id == system.id)
+            .order_by(IndicatorNode.id)
+        )
     }
 
 
@@ -106,16 +110,12 @@ def scorecard(
     ).all()
     latest = history[-1] if history else None
     names = node_names(db, latest.system_code, locale) if latest else {}
-    dims = [
-        (c, names.get(c, c), v)
-        for c, v in (latest.dimensions if latest else {}).items()
-        if "." not in c
-    ]
-    indicators = [
-        (c, names.get(c, c), v)
-        for c, v in (latest.dimensions if latest else {}).items()
-        if "." in c
-    ]
+    order = {c: i for i, c in enumerate(names)}
+    parts = sorted(
+        (latest.dimensions if latest else {}).items(), key=lambda kv: order.get(kv[0], 10**6)
+    )
+    dims = [(c, names.get(c, c), v) for c, v in parts if "." not in c]
+    indicators = [(c, names.get(c, c), v) for c, v in parts if "." in c]
     trend = {
         "type": "echarts",
         "option": {
