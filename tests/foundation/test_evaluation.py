@@ -141,3 +141,25 @@ def test_unknown_period_is_refused(demo_engine: Engine) -> None:
 
     with pytest.raises(EvaluationError, match="no period"), make_sessionmaker(demo_engine)() as s:
         evaluate_period(s, "2031-01")
+
+
+def test_ranking_and_scorecard_pages(demo_engine: Engine, client_as) -> None:  # type: ignore[no-untyped-def]
+    f = make_sessionmaker(demo_engine)
+    with f() as s:
+        a = s.scalar(
+            select(OrgUnit).where(OrgUnit.tier == "flagship_core").order_by(OrgUnit.id).limit(1)
+        )
+        period = s.scalar(select(Period).where(Period.code == "2026-11"))
+        assert a is not None and period is not None
+    _put(demo_engine, a, period, {"environment": 75.0, "process_quality": 82.5})
+    with transaction(f) as s:
+        evaluate_period(s, "2026-11")
+    c = client_as("analyst")
+    page = c.get("/scores?period=2026-11&tier=flagship_core").text
+    assert a.name_zh in page and "91.0" in page
+    card = c.get(f"/scores/units/{a.id}").text
+    assert "91.0" in card and "暗访检查" in card
+    # The store's own manager sees only their store's card; others 404.
+    m = client_as("store.manager")
+    assert m.get(f"/scores/units/{a.id}").status_code in (200, 404)
+    assert client_as("area.gz").get("/scores").status_code == 200
