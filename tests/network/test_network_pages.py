@@ -75,3 +75,15 @@ def test_maintenance_window_from_the_alert_page(network_demo: Engine) -> None:
     assert c.post("/network/silences", data=bad).status_code in (400, 422)
     backwards = dict(form, ends_at="2026-11-30T00:00")
     assert c.post("/network/silences", data=backwards).status_code in (400, 422)
+
+
+def test_crowd_comparison_page(network_demo: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from .conftest import shared_data
+
+    if not (shared_data() / "network" / "cn_crowd" / "5G.csv").exists():
+        pytest.skip("shared/data/network is not beside the repository")
+    monkeypatch.setenv("SQM_SHARED_DATA", str(shared_data()))
+    c = sign_in(make_client(network_demo), "netops")
+    r = c.get("/network/crowd?tech=5G&isp=China Telecom")
+    assert r.status_code == 200 and "guangdongsheng" in r.text
+    assert c.get("/network/crowd?tech=3G").status_code in (400, 422)

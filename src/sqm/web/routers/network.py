@@ -6,7 +6,9 @@ restricted to the cells whose serving unit the user may see.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sqm.config import get_settings
 from sqm.domain.kpi_catalogue import shipped_catalogue
 from sqm.domain.roles import Permission
 from sqm.services.demo_network import network_data_dir
@@ -427,3 +430,71 @@ def alert_resolve(
     except AlertError as exc:
         raise InvalidInput(str(exc)) from exc
     return RedirectResponse("/network/alerts?status=resolved", status_code=303)
+
+
+def _shared_data() -> Path:
+    explicit = get_settings().shared_data or os.environ.get("SQM_SHARED_DATA")
+    return Path(explicit) if explicit else Path.cwd().parent / "shared" / "data"
+
+
+@lru_cache(maxsize=4)
+def _crowd(path: str) -> pd.DataFrame:
+    from sqm.ingest.network import read_cn_crowd
+
+    return read_cn_crowd(path)
+
+
+@router.get("/network/crowd")
+def crowd(
+    request: Request,
+    tech: str = "5G",
+    isp: str = "China Mobile",
+    p: Principal = Depends(viewer),
+) -> Response:
+    """Crowd-sourced speed tests: our operator against the others, province by province."""
+    from sqm.services.network_kpi.crowd import crowd_benchmark
+
+    if tech not in ("4G", "5G"):
+        raise InvalidInput("tech must be 4G or 5G")
+    path = _shared_data() / "network" / "cn_crowd" / f"{tech}.csv"
+    ctx: dict[str, object] = {"tech": tech, "isp": isp, "rows": [], "spec": None}
+    if path.exists():
+        df = _crowd(str(path))
+        isps = sorted(
+            x for x in df["isp"].unique() if x in ("China Mobile", "China Telecom", "China Unicom")
+        )
+        if isp not in isps:
+            raise InvalidInput(f"isp must be one of {', '.join(isps)}")
+        b = crowd_benchmark(df, isp, by="province", min_tests=30)
+        b = b.sort_values(f"{isp}_median", ascending=False, na_position="last")
+        rows = []
+        for r in b.to_dict("records"):
+            rows.append(
+                {
+                    "province": r["province"],
+                    "n": r.get(f"{isp}_n"),
+                    "median": r.get(f"{isp}_median"),
+                    "p10": r.get(f"{isp}_p10"),
+                    "others": {o: r.get(f"{o}_median") for o in isps if o != isp},
+                    "rank": r.get("our_rank"),
+                    "gap": r.get("gap_to_best"),
+                }
+            )
+        ctx |= {
+            "rows": rows,
+            "isps": isps,
+            "spec": {
+                "type": "line",
+                "labels": [str(r["province"]) for r in rows],
+                "series": [
+                    {
+                        "name": o,
+                        "data": [
+                            None if pd.isna(v) else round(float(v), 1) for v in b[f"{o}_median"]
+                        ],
+                    }
+                    for o in isps
+                ],
+            },
+        }
+    return render(request, "network/crowd.html", ctx)
