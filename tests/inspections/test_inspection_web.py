@@ -275,6 +275,9 @@ def test_inspector_quality_page(app_client, demo_engine) -> None:  # type: ignor
     assert plain.status_code == fixed.status_code == 200
     assert 'id="competitor-comparison"' in plain.text
     assert plain.text != fixed.text
+    for peer in ("city", "province", "tier"):
+        page = analyst.get(f"/inspections?period=2026-11&peer={peer}")
+        assert page.status_code == 200 and 'id="ranking"' in page.text
 
 
 def test_evidence_is_served_only_to_those_who_may_see_the_visit(app_client, planned) -> None:  # type: ignore[no-untyped-def]

@@ -178,6 +178,23 @@ def ranking(
                     else str(units[int(s)].tier)
                     for s in fr["store"]
                 ]
+            elif peer in ("province", "city"):
+                depth = 2 if peer == "province" else 3  # path /company/province/city/…
+
+                def ancestor(path: str) -> int | None:
+                    parts = path.strip("/").split("/")
+                    return int(parts[depth - 1]) if len(parts) >= depth else None
+
+                anc = {int(st): ancestor(units[int(st)].path) for st in fr["store"]}
+                ids = [a for a in anc.values() if a is not None]
+                names = {
+                    a.id: a.name(locale)
+                    for a in db.scalars(select(OrgUnit).where(OrgUnit.id.in_(ids)))
+                }
+                labels = [
+                    names.get(a, "—") if (a := anc[int(st)]) is not None else "—"
+                    for st in fr["store"]
+                ]
             else:
                 labels = ["all"] * len(fr)
             rk = peer_ranks(sc, labels)
