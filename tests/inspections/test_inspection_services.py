@@ -161,3 +161,22 @@ def test_profile_from_ahp_and_importance() -> None:
     assert blended.indicator_weights["efficiency"] == pytest.approx(
         0.5 * base.indicator_weights["efficiency"] + 0.5 * 0.75
     )
+
+
+def test_publish_versions_and_audit_trail(demo_engine: Engine) -> None:
+    from sqm.store.audit import Actor, acting_as
+    from sqm.store.models import AuditEntry
+
+    factory = make_sessionmaker(demo_engine)
+    with acting_as(Actor(None, "test")), factory() as s:
+        first = iv.ensure_template_checklist(s)
+        cl = iv.checklist_of(first)
+        second = iv.publish_checklist(s, cl.model_copy(update={"pass_mark": 70.0}))
+        assert (first.version, second.version) == (1, 2)
+        assert iv.checklist_of(second).pass_mark == 70.0
+        assert iv.checklist_of(first).pass_mark == 60.0  # old visits keep their version
+        s.commit()
+        entries = s.scalars(
+            select(AuditEntry).where(AuditEntry.entity == "inspection_checklist")
+        ).all()
+        assert {e.entity_id for e in entries} >= {str(first.id), str(second.id)}

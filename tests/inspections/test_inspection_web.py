@@ -161,6 +161,18 @@ def test_findings_become_tasks_appeal_overturns(app_client, planned, demo_engine
             )
         )
         assert t is not None and t.status == "cancelled"
+        # every step is in the audit log, attributed to the person who took it
+        from sqm.store.models import AuditEntry
+
+        trail = s.scalars(
+            select(AuditEntry).where(
+                AuditEntry.entity.in_(["inspection_appeal", "inspection_visit"])
+            )
+        ).all()
+        who = {(e.entity, e.username) for e in trail}
+        assert ("inspection_appeal", "mgr.test") in who
+        assert ("inspection_appeal", "analyst") in who
+        assert ("inspection_visit", "inspector01") in who
     # the manager closes the remaining task
     with factory() as s:
         t = s.scalar(

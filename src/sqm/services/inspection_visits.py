@@ -595,3 +595,29 @@ def calibration_summary(session: Session, visits: list[InspectionVisit]) -> Any:
     return calibration_agreement(
         lay, a, b, [p[0].total or 0.0 for p in pairs], [p[1].total or 0.0 for p in pairs]
     )
+
+
+def publish_checklist(session: Session, checklist: Checklist) -> InspectionChecklist:
+    """Store a checklist as the next version of its code; older versions stay for old visits.
+
+    The stored version number is max(existing) + 1 whatever ``checklist.version`` says, so
+    published versions never collide; new visits use the newest active version.
+    """
+    last = session.scalar(
+        select(InspectionChecklist.version)
+        .where(InspectionChecklist.code == checklist.code)
+        .order_by(InspectionChecklist.version.desc())
+        .limit(1)
+    )
+    version = (last or 0) + 1
+    cl = checklist.model_copy(update={"version": version})
+    row = InspectionChecklist(
+        code=cl.code,
+        version=version,
+        name_zh=cl.name_zh,
+        name_en=cl.name_en,
+        definition=Checklist.model_validate(cl.model_dump()).model_dump(mode="json"),
+    )
+    session.add(row)
+    session.flush()
+    return row
