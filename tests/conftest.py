@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, text
 
 from sqm.config import Settings
@@ -22,6 +23,12 @@ from sqm.store.engine import make_engine, make_sessionmaker
 from sqm.store.migrate import upgrade
 
 REPO = Path(__file__).resolve().parents[1]
+
+# CI replays the same examples every run (a red build is then reproducible); locally
+# hypothesis explores new examples each run, which is how it finds bugs.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 PG_ON = os.environ.get("SQM_TEST_POSTGRES") == "1"
 PG_URL = os.environ.get(
     "SQM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

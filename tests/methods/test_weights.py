@@ -357,6 +357,12 @@ def test_objective_weights_sum_to_one_and_ignore_benefit_scale(x: np.ndarray, da
             z = (x - x.min(0)) / (x.max(0) - x.min(0))
             if (z.std(0) < 1e-6).any():
                 continue
+            zb = np.where(np.array(benefit), z, 1 - z)
+            if (1 - np.corrcoef(zb, rowvar=False)).sum() < 1e-9:
+                # Found by hypothesis: perfectly correlated criteria leave CRITIC nothing.
+                with pytest.raises(MethodInputError, match="perfectly correlated"):
+                    fn(x, benefit)
+                continue
         w = fn(x, benefit)
         assert w.sum() == pytest.approx(1.0)
         assert (w >= -1e-12).all()
@@ -374,3 +380,11 @@ def test_ahp_recovers_weights_of_consistent_matrices(w: np.ndarray) -> None:
     assert r.cr == pytest.approx(0.0, abs=1e-9)
     g = ahp(w[:, None] / w[None, :], method="geometric")
     np.testing.assert_allclose(g.weights, w / w.sum(), atol=1e-9)
+
+
+def test_critic_refuses_perfectly_correlated_criteria() -> None:
+    x = np.array([[1.0, 1.0], [1.0, 1.0], [1.0, 1.0], [2.0, 2.0]])
+    with pytest.raises(MethodInputError, match="perfectly correlated"):
+        critic(x, [False, False])
+    # Opposite directions are a real conflict (r = −1): weights are equal, not refused.
+    np.testing.assert_allclose(critic(x, [True, False]), [0.5, 0.5])

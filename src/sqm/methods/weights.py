@@ -510,6 +510,13 @@ def critic(X: Any, benefit: Sequence[bool] | npt.ArrayLike | None = None) -> Wei
     sigma = z.std(axis=0, ddof=1)
     r = np.corrcoef(z, rowvar=False)
     c = sigma * (1.0 - r).sum(axis=0)
+    if not c.sum() > 1e-12:
+        # Every criterion tells the same story (r = 1 for all pairs): CRITIC has no
+        # information left to weigh by, and 0/0 would hand back NaN weights.
+        raise MethodInputError(
+            "X: every pair of criteria is perfectly correlated after standardisation, so "
+            "CRITIC's conflict term Σ(1 − r) is 0 for all criteria; use another method"
+        )
     return _wrap(c / c.sum(), labels)
 
 
