@@ -36,7 +36,7 @@ from sqm.store.models import OrgUnit, Period, SurveyResponse
 
 SECRET = "bench-survey-secret"
 PG_URL = os.environ.get(
-    "SQM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@/sqm_test?host=/var/run/postgresql"
+    "SQM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 
 SERVER = """
