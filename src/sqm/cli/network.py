@@ -5,25 +5,36 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from sqm.methods.alert_rules import Direction, Rule
+if TYPE_CHECKING:
+    from sqm.services.alert_rule_set import RuleSpec
 
 console = Console()
 
+RULES_HELP = "TOML rule set (default: the packaged one, sqm/domain/alert_rules_default.toml)"
 
-def _rules(kpi: str, fire: float, recover: float, k: int) -> dict[str, Rule]:
-    from sqm.domain.kpi_catalogue import shipped_catalogue
-    from sqm.methods.alert_rules import StaticThreshold, Sustained
 
-    d: Direction = "higher" if shipped_catalogue()[kpi].direction.value == "higher" else "lower"
-    return {
-        "static": StaticThreshold(fire, recover, d),
-        "sustained": Sustained(fire, k=k, direction=d),
-    }
+def _rule_set(path: Path | None, kpi: str | None) -> list[RuleSpec]:
+    """The rule set from ``path`` (or the packaged one), only ``kpi``'s rules if given;
+    a bad file stops the command with the loader's message (rule and field)."""
+    from sqm.services.alert_rule_set import RuleSetError, load_rule_set
+
+    try:
+        specs = load_rule_set(path)
+    except RuleSetError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    if kpi is not None:
+        specs = [s for s in specs if s.kpi == kpi]
+        if not specs:
+            console.print(f"[red]no rule in the rule set watches {kpi!r}[/red]")
+            raise typer.Exit(1)
+    return specs
 
 
 def register(app: typer.Typer) -> None:
@@ -97,53 +108,58 @@ def register(app: typer.Typer) -> None:
 
     @group.command("backtest")
     def backtest_cmd(
-        kpi: str = typer.Option("rrc_setup_sr"),
-        fire: float = typer.Option(95.0, help="static threshold"),
-        recover: float = typer.Option(98.0, help="recovery level"),
-        k: int = typer.Option(3, help="consecutive bad hours for the sustained rule"),
         start: datetime = typer.Option(...),
         end: datetime = typer.Option(...),
+        rules: Path | None = typer.Option(None, "--rules", help=RULES_HELP),
+        kpi: str | None = typer.Option(None, help="only the rules on this KPI"),
     ) -> None:
-        """How many alerts the static and sustained rules would have raised (per cell, hourly)."""
+        """How many alerts each rule of the rule set would have raised (per cell)."""
         from sqm.services.demo_network import network_data_dir
         from sqm.services.network_kpi import DuckDbKpiEngine
-        from sqm.services.network_watch import backtest_cells
+        from sqm.services.network_watch import backtest_rule_set
 
-        rules = _rules(kpi, fire, recover, k)
+        specs = _rule_set(rules, kpi)
         root = network_data_dir()
-        bt = backtest_cells(
-            DuckDbKpiEngine(root / "counters", root / "inventory.parquet"), kpi, rules, start, end
+        bt = backtest_rule_set(
+            DuckDbKpiEngine(root / "counters", root / "inventory.parquet"), specs, start, end
         )
-        table = Table("rule", "alerts", "cells alerting", "active hours")
+        table = Table("rule", "kpi", "kind", "level", "alerts", "cells alerting", "active periods")
         for r in bt.itertuples(index=False):
-            table.add_row(str(r.rule), str(r.alerts), str(r.cells_alerting), str(r.active_hours))
+            table.add_row(
+                str(r.rule),
+                str(r.kpi),
+                str(r.kind),
+                str(r.level),
+                str(r.alerts),
+                str(r.cells_alerting),
+                str(r.active_hours),
+            )
         console.print(table)
 
     @group.command("watch")
     def watch_cmd(
-        kpi: str = typer.Option("rrc_setup_sr"),
-        fire: float = typer.Option(95.0),
-        recover: float = typer.Option(98.0),
-        k: int = typer.Option(3),
+        rules: Path | None = typer.Option(None, "--rules", help=RULES_HELP),
+        kpi: str | None = typer.Option(None, help="only the rules on this KPI"),
+        lookback_days: int = typer.Option(28, help="history the rules see (baselines need weeks)"),
         send: bool = typer.Option(True, help="send notifications for new alerts"),
     ) -> None:
-        """Run the rules on the last week of hourly KPIs and update the alerts."""
+        """Run the rule set on recent per-cell KPIs and update the alerts."""
         from sqm.cli.main import engine_from_env
         from sqm.services.demo_network import network_data_dir
         from sqm.services.network_kpi import DuckDbKpiEngine
-        from sqm.services.network_watch import watch
+        from sqm.services.network_watch import watch_rule_set
         from sqm.store.audit import Actor, acting_as
         from sqm.store.engine import make_sessionmaker, transaction
 
-        rules = _rules(kpi, fire, recover, k)
+        specs = _rule_set(rules, kpi)
         root = network_data_dir()
         eng = DuckDbKpiEngine(root / "counters", root / "inventory.parquet")
         with (
             acting_as(Actor(None, "network-watch")),
             transaction(make_sessionmaker(engine_from_env())) as s,
         ):
-            r = watch(s, eng, kpi, rules, send=send)
+            r = watch_rule_set(s, eng, specs, lookback_days=lookback_days, send=send)
         console.print(
-            f"{r.cells} cells, {r.firing} firing, {r.new_alerts} new alert(s), "
-            f"{r.resolved} resolved, {r.notified} notification(s) sent"
+            f"{len(specs)} rule(s), {r.cells} cells, {r.firing} firing, "
+            f"{r.new_alerts} new alert(s), {r.resolved} resolved, {r.notified} notification(s) sent"
         )

@@ -150,7 +150,7 @@ class Sustained:
 
 def hour_of_week(index: pd.DatetimeIndex) -> np.ndarray:
     """0 … 167: Monday 00:00 is 0 (ISO weekday, hour of day)."""
-    return np.asarray(index.dayofweek * 24 + index.hour)
+    return np.asarray(index.day_of_week * 24 + index.hour)
 
 
 def baseline(values: pd.Series, weeks: int = 4, min_weeks: int = 2) -> pd.DataFrame:
@@ -350,7 +350,9 @@ def cusum_chart(
 @dataclass(frozen=True)
 class EwmaRule:
     """EWMA chart as a rule: in-control mean and sigma from the first ``train`` values
-    (median and 1.4826·MAD) unless given; fires only on the bad side."""
+    (median and 1.4826·MAD) unless given; fires only on the bad side. ``min_sigma`` (in
+    the KPI's unit) floors an estimated sigma: a quiet training week of a cell whose hourly
+    values are mostly 100 % would otherwise make every later wobble "out of control"."""
 
     lam: float = 0.2
     L: float = 3.0
@@ -358,11 +360,13 @@ class EwmaRule:
     train: int = 96 * 7
     mu0: float | None = None
     sigma: float | None = None
+    min_sigma: float = 0.0
 
     def evaluate(self, values: pd.Series) -> pd.Series:
         """True where the alert is active."""
         v = _series(values).to_numpy()
         mu, sd = _in_control(v, self.train, self.mu0, self.sigma)
+        sd = max(sd, self.min_sigma)
         c = ewma_chart(v, mu, sd, self.lam, self.L)
         bad = (
             c.statistic < c.lower
@@ -374,7 +378,8 @@ class EwmaRule:
 
 @dataclass(frozen=True)
 class CusumRule:
-    """Tabular CUSUM as a rule (bad side only); in-control parameters as for EWMA."""
+    """Tabular CUSUM as a rule (bad side only); in-control parameters (and the
+    ``min_sigma`` floor) as for EWMA."""
 
     k: float = 0.5
     h: float = 5.0
@@ -382,11 +387,13 @@ class CusumRule:
     train: int = 96 * 7
     mu0: float | None = None
     sigma: float | None = None
+    min_sigma: float = 0.0
 
     def evaluate(self, values: pd.Series) -> pd.Series:
         """True where the alert is active."""
         v = _series(values).to_numpy()
         mu, sd = _in_control(v, self.train, self.mu0, self.sigma)
+        sd = max(sd, self.min_sigma)
         c = cusum_chart(v, mu, sd, self.k, self.h)
         h = self.h * sd
         bad = (-c.lower > h) if _direction(self.direction) == "higher" else (c.statistic > h)

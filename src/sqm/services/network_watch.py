@@ -8,7 +8,7 @@ lifecycle (one alert per rule, KPI and site); alerts whose rule has recovered ar
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from sqm.domain.kpi_catalogue import shipped_catalogue
 from sqm.methods.alert_rules import Rule, backtest, episodes
+from sqm.services.alert_rule_set import RuleSpec, group_rules
 from sqm.services.network_alerts import (
     Detection,
     dedup_key,
@@ -41,10 +42,15 @@ class WatchResult:
 
 
 def hourly_cell_series(
-    engine: DuckDbKpiEngine, kpi: str, start: datetime, end: datetime
+    engine: DuckDbKpiEngine,
+    kpi: str,
+    start: datetime,
+    end: datetime,
+    grain: Grain = Grain.HOUR,
 ) -> pd.DataFrame:
-    """Hourly KPI per cell (rows: hours, columns: cells), NULL under the sample guard."""
-    df = engine.kpis([kpi], Level.CELL, Grain.HOUR, start=start, end=end)
+    """KPI per cell and hour (or ``grain``) — rows: periods, columns: cells; NULL under
+    the sample guard."""
+    df = engine.kpis([kpi], Level.CELL, grain, start=start, end=end)
     return df.pivot(index="period", columns="unit", values=kpi).sort_index()
 
 
@@ -57,14 +63,17 @@ def watch(
     now: datetime | None = None,
     lookback_days: int = 7,
     send: bool = True,
+    grain: Grain = Grain.HOUR,
+    severities: Mapping[str, str] | None = None,
 ) -> WatchResult:
-    """Evaluate ``rules`` on ``kpi`` for every cell of the inventory and update the alerts."""
+    """Evaluate ``rules`` on ``kpi`` for every cell of the inventory and update the alerts
+    (severity per rule from ``severities``, default major)."""
     if kpi not in shipped_catalogue():
         raise ValueError(f"kpi {kpi!r} is not in the KPI catalogue")
     last = pd.Timestamp(engine.sql("SELECT max(ts) AS t FROM measurements")["t"].iloc[0])
     end = (last.floor("h") + pd.Timedelta(hours=1)).to_pydatetime()
     start = end - timedelta(days=lookback_days)
-    series = hourly_cell_series(engine, kpi, start, end)
+    series = hourly_cell_series(engine, kpi, start, end, grain)
     cells = {
         c.cell_id: c
         for c in session.scalars(
@@ -93,6 +102,7 @@ def watch(
                     cell.unit_id,
                     at,
                     None if pd.isna(value) else float(value),
+                    severity=(severities or {}).get(name, "major"),
                 )
             )
     new = raise_alerts(session, detections)
@@ -103,17 +113,87 @@ def watch(
     return WatchResult(len(series.columns), len(detections), len(new), len(resolved), sent)
 
 
+def watch_rule_set(
+    session: Session,
+    engine: DuckDbKpiEngine,
+    specs: Sequence[RuleSpec],
+    *,
+    now: datetime | None = None,
+    lookback_days: int = 28,
+    send: bool = True,
+) -> WatchResult:
+    """Run a whole rule set (see :mod:`sqm.services.alert_rule_set`): :func:`watch` once
+    per KPI and grain, each rule's alerts at the rule's level. The look-back is longer
+    than for a single threshold because baseline, trend and control-chart rules need
+    weeks of history. Cell counts are the largest of the runs; the rest are summed."""
+    results = [
+        watch(
+            session,
+            engine,
+            kpi,
+            {s.name: s.rule for s in group},
+            now=now,
+            lookback_days=lookback_days,
+            send=send,
+            grain=Grain(grain),
+            severities={s.name: s.level for s in group},
+        )
+        for (kpi, grain), group in group_rules(specs).items()
+    ]
+    return WatchResult(
+        max((r.cells for r in results), default=0),
+        sum(r.firing for r in results),
+        sum(r.new_alerts for r in results),
+        sum(r.resolved for r in results),
+        sum(r.notified for r in results),
+    )
+
+
+def backtest_rule_set(
+    engine: DuckDbKpiEngine,
+    specs: Sequence[RuleSpec],
+    start: datetime,
+    end: datetime,
+    *,
+    per_cell: bool = False,
+) -> pd.DataFrame:
+    """:func:`backtest_cells` for a whole rule set: one row per rule (with its KPI, kind
+    and level), or per rule and cell with ``per_cell``."""
+    frames = []
+    for (kpi, grain), group in group_rules(specs).items():
+        bt = backtest_cells(
+            engine,
+            kpi,
+            {s.name: s.rule for s in group},
+            start,
+            end,
+            grain=Grain(grain),
+            per_cell=per_cell,
+        )
+        bt.insert(1, "kpi", kpi)
+        bt.insert(2, "kind", bt["rule"].map({s.name: s.kind for s in group}))
+        bt.insert(3, "level", bt["rule"].map({s.name: s.level for s in group}))
+        frames.append(bt)
+    order = {s.name: i for i, s in enumerate(specs)}
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values("rule", key=lambda r: r.map(order), kind="stable").reset_index(drop=True)
+
+
 def backtest_cells(
     engine: DuckDbKpiEngine,
     kpi: str,
     rules: Mapping[str, Rule],
     start: datetime,
     end: datetime,
+    *,
+    grain: Grain = Grain.HOUR,
+    per_cell: bool = False,
 ) -> pd.DataFrame:
     """How many alerts each rule would have raised per cell over a past window (to tune
     thresholds before they page anyone): one row per rule with total alerts, cells that
-    would have alerted and active hours."""
-    series = hourly_cell_series(engine, kpi, start, end)
+    would have alerted and active hours (periods of ``grain``), or with ``per_cell`` one
+    row per rule and cell (``rule, cell_id, alerts, active_hours``)."""
+    series = hourly_cell_series(engine, kpi, start, end, grain)
     rows = []
     for cell_id in series.columns:
         bt = backtest(series[cell_id], rules)
@@ -126,8 +206,10 @@ def backtest_cells(
                     "active_hours": r.active_intervals,
                 }
             )
-    per_cell = pd.DataFrame(rows, columns=["rule", "cell_id", "alerts", "active_hours"])
-    g = per_cell.groupby("rule")
+    cells = pd.DataFrame(rows, columns=["rule", "cell_id", "alerts", "active_hours"])
+    if per_cell:
+        return cells
+    g = cells.groupby("rule")
     return pd.DataFrame(
         {
             "alerts": g["alerts"].sum(),
