@@ -106,6 +106,43 @@ def register(app: typer.Typer) -> None:
             )
         console.print(table)
 
+    @group.command("store-kpis")
+    def store_kpis_cmd(
+        period: str = typer.Argument(..., help="month, e.g. 2026-11"),
+        write: bool = typer.Option(True, help="store the values for the scorecard"),
+    ) -> None:
+        """Summarise the month's counters of each store's cells into the scorecard's
+        network values (ratio of sums per store, with n and standard error)."""
+        from sqlalchemy import select
+
+        from sqm.cli.main import engine_from_env
+        from sqm.services.demo_network import network_data_dir
+        from sqm.services.network_kpi import DuckDbKpiEngine
+        from sqm.services.network_store_kpis import store_kpis, write_store_kpis
+        from sqm.store.audit import Actor, acting_as
+        from sqm.store.engine import make_sessionmaker, transaction
+        from sqm.store.models import Period
+
+        root = network_data_dir()
+        eng = DuckDbKpiEngine(root / "counters", root / "inventory.parquet")
+        with (
+            acting_as(Actor(None, "network-store-kpis")),
+            transaction(make_sessionmaker(engine_from_env())) as s,
+        ):
+            p = s.scalar(select(Period).where(Period.code == period))
+            if p is None or p.kind != "month":
+                console.print(f"[red]period {period!r}: no such month[/red]")
+                raise typer.Exit(1)
+            values = store_kpis(s, eng, p)
+            written = write_store_kpis(s, p, values) if write else 0
+        table = Table("reference", "stores", "mean value", "median se")
+        for ref, g in values.groupby("source_ref"):
+            table.add_row(
+                str(ref), str(len(g)), f"{g['value'].mean():.3f}", f"{g['se'].median():.3f}"
+            )
+        console.print(table)
+        console.print(f"{written} value(s) written for {period}")
+
     @group.command("backtest")
     def backtest_cmd(
         start: datetime = typer.Option(...),

@@ -24,8 +24,9 @@ from sqm.ingest.network.counters import MeasurementDataset
 from sqm.methods.alert_rules import Rule, StaticThreshold, Sustained, episodes
 from sqm.methods.emodel import codec, mos_from_r, r_factor
 from sqm.services.network_alerts import Detection, raise_alerts, resolve
-from sqm.services.network_kpi import DuckDbKpiEngine, Grain, Level
+from sqm.services.network_kpi import DuckDbKpiEngine
 from sqm.services.network_kpi.synthetic import Incident, synthetic_counters
+from sqm.services.network_store_kpis import store_kpis
 from sqm.store.models import OrgUnit
 from sqm.store.models.network import NetworkCell, NetworkKpiValue, NotificationRoute
 
@@ -220,14 +221,26 @@ def build_demo_network(ctx: DemoContext) -> None:
         )
     )
 
+    # The last month's store values come from the counters of each store's cells (the
+    # service a real deployment runs monthly: `sqm network store-kpis`). The counters only
+    # cover four weeks, so the earlier months stay simulated in _store_month_values, and
+    # voice MOS (no counter source) stays from the E-model.
+    session.flush()  # the cells must be queryable for the store link
     engine = DuckDbKpiEngine(counters, inv)
-    nov = engine.kpis(
-        ["dl_user_thp", "drop_rate"],
-        Level.SITE,
-        Grain.MONTH,
-        start=datetime(2026, 11, 1),
-        end=datetime(2026, 12, 1),
-    )
+    measured = store_kpis(session, engine, ctx.periods[-1])
     engine.close()
+    code_of = {st.id: st.code for st in ctx.stores}
+    wide = measured.pivot(index="unit_id", columns="source_ref", values="value").reindex(
+        columns=["dl_user_throughput", "voice_drop_rate"]
+    )
+    # A store under the sample guard gets the defaults _store_month_values uses anyway.
+    wide = wide.fillna({"dl_user_throughput": 40.0, "voice_drop_rate": 0.5})
+    nov = pd.DataFrame(
+        {
+            "unit": [code_of.get(int(u), "") for u in wide.index],
+            "dl_user_thp": wide["dl_user_throughput"].to_numpy(dtype=float),
+            "drop_rate": wide["voice_drop_rate"].to_numpy(dtype=float),
+        }
+    )
     session.add_all(_store_month_values(ctx, rng, nov))
     session.flush()

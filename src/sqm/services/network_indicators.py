@@ -2,8 +2,9 @@
 
 Scorecards read, per store and period, the references the store indicator system names:
 ``dl_user_throughput`` (Mbit/s), ``voice_drop_rate`` (%) and ``voice_mos`` (E-model MOS),
-from :class:`~sqm.store.models.network.NetworkKpiValue` (filled by the demo, or by a job
-that summarises the counter dataset per store area and month).
+from :class:`~sqm.store.models.network.NetworkKpiValue`, filled from the counters of each
+store's cells by :mod:`sqm.services.network_store_kpis` (``sqm network store-kpis``; the
+demo simulates the months before its four weeks of counters, and voice MOS).
 """
 
 from __future__ import annotations
