@@ -55,3 +55,19 @@ def test_backtest_counts_what_the_rules_would_have_raised(network_demo: Engine) 
     # The strict rule finds the three injected incidents; a loose one would page far more.
     assert 3 <= bt.loc["sustained", "alerts"] <= 6
     assert bt.loc["loose", "alerts"] > 10 * bt.loc["sustained", "alerts"]
+
+
+def test_watch_runs_a_rule_set_with_each_rules_level_and_grain(network_demo: Engine) -> None:
+    from sqm.services.alert_rule_set import load_rule_set
+    from sqm.services.network_watch import watch_rule_set
+
+    specs = [s for s in load_rule_set() if s.name in ("rrc_static", "rrc_trend")]
+    assert {s.grain for s in specs} == {"hour", "day"}
+    with Session(network_demo) as s:
+        result = watch_rule_set(s, _engine(), specs, send=False)
+        s.flush()
+        assert result.cells == 900
+        new = s.scalars(select(NetworkAlert).where(NetworkAlert.rule == "rrc_static")).all()
+        # The incident still on at the last hour fires the critical static rule.
+        assert result.firing >= 1
+        assert new and all(a.severity == "critical" for a in new)

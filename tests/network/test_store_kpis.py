@@ -84,3 +84,23 @@ def test_store_kpis_are_ratios_of_sums_over_the_stores_cells(network_demo: Engin
         assert ind.loc[(a1.unit_id, "dl_user_throughput"), "value"] == pytest.approx(45.0)
         assert ind.loc[(a1.unit_id, "voice_drop_rate"), "n"] == 500
         assert ind.index.is_unique
+
+
+def test_cli_store_kpis_writes_the_month(
+    network_demo: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from sqm.cli.main import app
+    from sqm.config import get_settings
+
+    monkeypatch.setenv("SQM_DATABASE_URL", str(network_demo.url))
+    get_settings.cache_clear()
+    try:
+        r = CliRunner().invoke(app, ["network", "store-kpis", "2026-11"])
+        bad = CliRunner().invoke(app, ["network", "store-kpis", "2026Q4"])
+    finally:
+        get_settings.cache_clear()
+    assert r.exit_code == 0, r.output
+    assert "600 value(s) written for 2026-11" in r.output  # 300 stores × 2 references
+    assert bad.exit_code == 1 and "no such month" in bad.output
