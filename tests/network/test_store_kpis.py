@@ -83,6 +83,11 @@ def test_store_kpis_are_ratios_of_sums_over_the_stores_cells(network_demo: Engin
         ind = network_indicator_values(s, period).set_index(["unit_id", "source_ref"])
         assert ind.loc[(a1.unit_id, "dl_user_throughput"), "value"] == pytest.approx(45.0)
         assert ind.loc[(a1.unit_id, "voice_drop_rate"), "n"] == 500
+        # The standard errors travel with the values into the scorecard.
+        assert ind.loc[(a1.unit_id, "dl_user_throughput"), "se"] == pytest.approx(15.0)
+        assert ind.loc[(a1.unit_id, "voice_drop_rate"), "se"] == pytest.approx(
+            100 * math.sqrt(0.016 * 0.984 / 500)
+        )
         assert ind.index.is_unique
 
 

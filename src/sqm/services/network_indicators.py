@@ -9,7 +9,6 @@ demo simulates the months before its four weeks of counters, and voice MOS).
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,7 +26,11 @@ def network_indicator_values(session: Session, period: Period) -> pd.DataFrame:
     """
     rows = session.execute(
         select(
-            NetworkKpiValue.unit_id, NetworkKpiValue.kpi, NetworkKpiValue.value, NetworkKpiValue.n
+            NetworkKpiValue.unit_id,
+            NetworkKpiValue.kpi,
+            NetworkKpiValue.value,
+            NetworkKpiValue.n,
+            NetworkKpiValue.se,
         )
         .join(OrgUnit, OrgUnit.id == NetworkKpiValue.unit_id)
         .where(
@@ -36,6 +39,6 @@ def network_indicator_values(session: Session, period: Period) -> pd.DataFrame:
             NetworkKpiValue.kpi.in_(NETWORK_REFS),
         )
     ).all()
-    df = pd.DataFrame(rows, columns=["unit_id", "source_ref", "value", "n"])
-    df["se"] = np.nan
+    df = pd.DataFrame(rows, columns=["unit_id", "source_ref", "value", "n", "se"])
+    df["se"] = df["se"].astype(float)
     return df

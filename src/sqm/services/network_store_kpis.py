@@ -87,7 +87,7 @@ def _min_samples(kpi: str) -> float:
 def write_store_kpis(session: Session, period: Period, values: pd.DataFrame) -> int:
     """Replace the period's stored values of these references for the stores in
     ``values`` (what the scorecard's ``network_kpi`` source reads); returns rows written.
-    ``se`` is not stored: the table has no column for it yet."""
+    ``se`` is stored with the value, so the scorecard carries the KPI's uncertainty."""
     if values.empty:
         return 0
     for ref, g in values.groupby("source_ref"):
@@ -100,13 +100,19 @@ def write_store_kpis(session: Session, period: Period, values: pd.DataFrame) -> 
         )
     session.add_all(
         NetworkKpiValue(
-            unit_id=int(u), period_id=period.id, kpi=str(ref), value=round(float(v), 4), n=round(n)
+            unit_id=int(u),
+            period_id=period.id,
+            kpi=str(ref),
+            value=round(float(v), 4),
+            n=round(n),
+            se=None if math.isnan(e) else float(e),
         )
-        for u, ref, v, n in zip(
+        for u, ref, v, n, e in zip(
             values["unit_id"].to_numpy(),
             values["source_ref"].to_numpy(),
             values["value"].to_numpy(dtype=float),
             values["n"].to_numpy(dtype=float),
+            values["se"].to_numpy(dtype=float),
             strict=True,
         )
     )

@@ -48,6 +48,8 @@ class NetworkKpiValue(Base):
     kpi: Mapped[str] = mapped_column(String(64))
     value: Mapped[float | None] = mapped_column(Float)
     n: Mapped[int | None] = mapped_column(Integer)
+    #: Standard error of ``value`` in its own unit (None when not known).
+    se: Mapped[float | None] = mapped_column(Float)
 
 
 class NetworkAlert(Timestamped, Base):
