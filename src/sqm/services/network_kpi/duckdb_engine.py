@@ -11,35 +11,22 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sqm.domain.kpi import Expression, KpiDefinition
-from sqm.domain.kpi_catalogue import shipped_catalogue
+from sqm.domain.kpi import KpiDefinition
 from sqm.services.network_kpi.compile import (
     Dialect,
-    KpiQueryError,
-    busy_hour_sql,
     cell_sums_sql,
-    kpi_sql,
     rollup_sql,
-    time_consistent_busy_hour_sql,
-    worst_cells_sql,
 )
 from sqm.services.network_kpi.levels import Grain, Level
+from sqm.services.network_kpi.sql_engine import MeasurementInput, SqlKpiEngine, resolve_kpis
 
-MeasurementInput = str | Path | pd.DataFrame
-
-
-def resolve_kpis(kpis: Sequence[str | KpiDefinition]) -> list[KpiDefinition]:
-    """KPI definitions from codes of the shipped catalogue or definitions as given."""
-    cat = shipped_catalogue()
-    out: list[KpiDefinition] = []
-    for k in kpis:
-        if isinstance(k, KpiDefinition):
-            out.append(k)
-        elif k in cat:
-            out.append(cat[k])
-        else:
-            raise KpiQueryError(f"kpis: {k!r} is not in the KPI catalogue")
-    return out
+__all__ = [
+    "DuckDbKpiEngine",
+    "MeasurementInput",
+    "nullable_columns",
+    "parquet_scan",
+    "resolve_kpis",
+]
 
 
 def parquet_scan(path: str | Path) -> str:
@@ -73,7 +60,7 @@ def nullable_columns(data: MeasurementInput) -> set[str] | None:
     return out
 
 
-class DuckDbKpiEngine:
+class DuckDbKpiEngine(SqlKpiEngine):
     """Computes catalogue KPIs with DuckDB over counters or test results.
 
     ``measurements``: a Parquet file, a Parquet dataset directory (e.g. the one the counter
@@ -87,6 +74,8 @@ class DuckDbKpiEngine:
     >>> round(float(e.kpis(["ho_sr"], Level.CELL, Grain.DAY)["ho_sr"][0]), 1)
     89.0
     """
+
+    dialect = Dialect.DUCKDB
 
     def __init__(
         self,
@@ -116,33 +105,6 @@ class DuckDbKpiEngine:
     def sql(self, query: str) -> pd.DataFrame:
         """Run SQL against the ``measurements`` and ``inventory`` views."""
         return self.con.execute(query).df()
-
-    def kpis(
-        self,
-        kpis: Sequence[str | KpiDefinition],
-        level: Level,
-        grain: Grain,
-        *,
-        start: datetime | None = None,
-        end: datetime | None = None,
-    ) -> pd.DataFrame:
-        """KPI values per unit of ``level`` and period of ``grain`` as ratios of sums.
-
-        Columns: ``unit, period`` and per KPI the value (NULL when the minimum-sample guard
-        holds), ``__num``, ``__den``, ``__n`` and ``__guarded``; see
-        :func:`sqm.services.network_kpi.compile.kpi_sql`.
-        """
-        q = kpi_sql(
-            resolve_kpis(kpis),
-            level,
-            grain,
-            Dialect.DUCKDB,
-            self.columns,
-            start=start,
-            end=end,
-            nullable=self.nullable,
-        )
-        return self.sql(q)
 
     def rollups(
         self,
@@ -174,67 +136,6 @@ class DuckDbKpiEngine:
             return {lvl: self.sql(rollup_sql(defs, lvl, "_cell_sums")) for lvl in levels}
         finally:
             self.con.unregister("_cell_sums")
-
-    def busy_hours(
-        self,
-        traffic: str,
-        level: Level,
-        *,
-        start: datetime | None = None,
-        end: datetime | None = None,
-    ) -> pd.DataFrame:
-        """The busiest clock hour of each unit and day by the ``traffic`` expression."""
-        q = busy_hour_sql(
-            Expression.parse(traffic, where="traffic"),
-            level,
-            Dialect.DUCKDB,
-            self.columns,
-            start=start,
-            end=end,
-        )
-        return self.sql(q)
-
-    def time_consistent_busy_hour(
-        self,
-        traffic: str,
-        level: Level,
-        *,
-        start: datetime | None = None,
-        end: datetime | None = None,
-    ) -> pd.DataFrame:
-        """Each unit's time-consistent busy hour over the window (ITU-T E.500)."""
-        q = time_consistent_busy_hour_sql(
-            Expression.parse(traffic, where="traffic"),
-            level,
-            Dialect.DUCKDB,
-            self.columns,
-            start=start,
-            end=end,
-        )
-        return self.sql(q)
-
-    def worst_cells(
-        self,
-        kpi: str | KpiDefinition,
-        *,
-        level: Level = Level.CELL,
-        rank_by: str = "failures",
-        limit: int = 20,
-        start: datetime | None = None,
-        end: datetime | None = None,
-    ) -> pd.DataFrame:
-        """Worst units for ``kpi`` ranked by failures contributed or by failures × traffic."""
-        q = worst_cells_sql(
-            resolve_kpis([kpi])[0],
-            Dialect.DUCKDB,
-            self.columns,
-            level=level,
-            rank_by=rank_by,
-            limit=limit,
-            start=start,
-            end=end,
-        )
-        return self.sql(q)
 
     def close(self) -> None:
         """Release the DuckDB connection."""

@@ -7,23 +7,13 @@ definitions are shared word for word with the DuckDB engine.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from sqm.domain.kpi import Expression, KpiDefinition
-from sqm.services.network_kpi.compile import (
-    Dialect,
-    busy_hour_sql,
-    kpi_sql,
-    time_consistent_busy_hour_sql,
-    worst_cells_sql,
-)
-from sqm.services.network_kpi.duckdb_engine import MeasurementInput, resolve_kpis
-from sqm.services.network_kpi.levels import Grain, Level
+from sqm.services.network_kpi.compile import Dialect
+from sqm.services.network_kpi.sql_engine import MeasurementInput, SqlKpiEngine
 
 
 def local_spark_session(app_name: str = "sqm-network-kpi", cores: int = 2) -> Any:
@@ -42,8 +32,10 @@ def local_spark_session(app_name: str = "sqm-network-kpi", cores: int = 2) -> An
     )
 
 
-class SparkKpiEngine:
+class SparkKpiEngine(SqlKpiEngine):
     """Computes catalogue KPIs with Spark SQL (PySpark); same API as the DuckDB engine."""
+
+    dialect = Dialect.SPARK
 
     def __init__(
         self,
@@ -68,79 +60,3 @@ class SparkKpiEngine:
     def sql(self, query: str) -> pd.DataFrame:
         """Run Spark SQL against the ``measurements`` and ``inventory`` views."""
         return self.spark.sql(query).toPandas()
-
-    def kpis(
-        self,
-        kpis: Sequence[str | KpiDefinition],
-        level: Level,
-        grain: Grain,
-        *,
-        start: datetime | None = None,
-        end: datetime | None = None,
-    ) -> pd.DataFrame:
-        """KPI values per unit and period (see the DuckDB engine's ``kpis``)."""
-        q = kpi_sql(
-            resolve_kpis(kpis), level, grain, Dialect.SPARK, self.columns, start=start, end=end
-        )
-        return self.sql(q)
-
-    def busy_hours(
-        self,
-        traffic: str,
-        level: Level,
-        *,
-        start: datetime | None = None,
-        end: datetime | None = None,
-    ) -> pd.DataFrame:
-        """The busiest clock hour of each unit and day by the ``traffic`` expression."""
-        q = busy_hour_sql(
-            Expression.parse(traffic, where="traffic"),
-            level,
-            Dialect.SPARK,
-            self.columns,
-            start=start,
-            end=end,
-        )
-        return self.sql(q)
-
-    def time_consistent_busy_hour(
-        self,
-        traffic: str,
-        level: Level,
-        *,
-        start: datetime | None = None,
-        end: datetime | None = None,
-    ) -> pd.DataFrame:
-        """Each unit's time-consistent busy hour over the window (ITU-T E.500)."""
-        q = time_consistent_busy_hour_sql(
-            Expression.parse(traffic, where="traffic"),
-            level,
-            Dialect.SPARK,
-            self.columns,
-            start=start,
-            end=end,
-        )
-        return self.sql(q)
-
-    def worst_cells(
-        self,
-        kpi: str | KpiDefinition,
-        *,
-        level: Level = Level.CELL,
-        rank_by: str = "failures",
-        limit: int = 20,
-        start: datetime | None = None,
-        end: datetime | None = None,
-    ) -> pd.DataFrame:
-        """Worst units for ``kpi`` ranked by failures contributed or by failures × traffic."""
-        q = worst_cells_sql(
-            resolve_kpis([kpi])[0],
-            Dialect.SPARK,
-            self.columns,
-            level=level,
-            rank_by=rank_by,
-            limit=limit,
-            start=start,
-            end=end,
-        )
-        return self.sql(q)
