@@ -20,4 +20,5 @@ ROUTER_MODULES: list[str] = [
     "sqm.web.api.org_units",
     "sqm.web.api.indicators",
     "sqm.web.api.weight_profiles",
+    "sqm.web.api.complaints",
 ]

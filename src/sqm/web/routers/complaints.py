@@ -1,4 +1,5 @@
-"""Complaints: the JSON intake API, handler queues, complaint detail, and the analyst dashboard.
+"""Complaint pages: handler queues, complaint detail, and the analyst dashboard (the JSON
+API is in :mod:`sqm.web.api.complaints`).
 
 Customer references are masked on every page and in every API answer for principals
 without ``view_customer_identity``.  Lists are always filtered to the principal's scope, so
@@ -15,9 +16,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 import pandas as pd
-from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -34,247 +34,16 @@ from sqm.methods.complaint_measures import HotspotWindow, hotspots, pareto
 from sqm.services import complaint_handling as ch
 from sqm.services.scope import Principal
 from sqm.store.models import Complaint, NetworkKpiValue, OrgUnit, Period, User
-from sqm.web.deps import csrf_protect, current_principal, get_db, load_form, require
-from sqm.web.errors import Forbidden, InvalidInput, NotFound
+from sqm.web.api.complaints import _get, handler, viewer
+from sqm.web.deps import csrf_protect, get_db, load_form
+from sqm.web.errors import InvalidInput
 from sqm.web.templating import render, request_locale
-
-handler = require(Permission.HANDLE_COMPLAINTS)
-
-
-def viewer(p: Principal = Depends(current_principal)) -> Principal:
-    """Handlers, and anyone who may see scores (analysts, managers), may read complaints."""
-    if not (p.can(Permission.HANDLE_COMPLAINTS) or p.can(Permission.VIEW_SCORES)):
-        raise Forbidden("this needs the permission 'handle_complaints' or 'view_scores'")
-    return p
-
-
-# ------------------------------------------------------------------------------------ API
-
-api = APIRouter(
-    prefix="/api/v1/complaints", tags=["complaints"], dependencies=[Depends(csrf_protect)]
-)
-
-
-class ComplaintIn(BaseModel):
-    """A complaint sent by a capturing system (CRM, hotline, app, regulator interface)."""
-
-    source_system: str = Field(..., max_length=32, examples=["hotline"])
-    source_id: str = Field(
-        ..., max_length=128, description="the source's own id: the idempotency key"
-    )
-    channel: Channel
-    received_at: datetime = Field(..., description="ISO 8601; without an offset it is China time")
-    unit_code: str = Field(
-        ..., max_length=64, description="org unit (store, city…) the complaint is about"
-    )
-    text: str = Field("", max_length=20_000)
-    customer_ref: str | None = Field(None, max_length=64)
-    subcategory: str | None = Field(None, description="taxonomy code, e.g. network.slow_data")
-    complaint_class: Literal["ordinary", "escalated", "regulator"] | None = None
-    repeat_of_source_id: str | None = None
-
-
-class ComplaintOut(BaseModel):
-    id: int
-    source_system: str
-    source_id: str
-    channel: str
-    complaint_class: str
-    unit_code: str
-    customer_ref: str
-    category: str | None
-    subcategory: str | None
-    status: str
-    received_at: datetime
-    first_response_due: datetime
-    resolution_due: datetime
-    first_response_at: datetime | None
-    resolved_at: datetime | None
-    handler: str | None
-    satisfaction: int | None
-    text: str
-
-
-class StatusIn(BaseModel):
-    status: Status
-    note: str | None = None
-    resolution: str | None = None
-    satisfaction: int | None = Field(None, ge=1, le=5)
-
-
-class AssignIn(BaseModel):
-    username: str | None = None
-
-
-class NoteIn(BaseModel):
-    body: str = Field(..., min_length=1, max_length=10_000)
-
-
-def _out(c: Complaint, p: Principal) -> ComplaintOut:
-    return ComplaintOut(
-        id=c.id,
-        source_system=c.source_system,
-        source_id=c.source_id,
-        channel=c.channel,
-        complaint_class=c.complaint_class,
-        unit_code=c.unit.code,
-        customer_ref=ch.shown_customer_ref(p, c.customer_ref),
-        category=c.category,
-        subcategory=c.subcategory,
-        status=c.status,
-        received_at=ch.as_utc(c.received_at),
-        first_response_due=ch.as_utc(c.first_response_due),
-        resolution_due=ch.as_utc(c.resolution_due),
-        first_response_at=ch.as_utc(c.first_response_at) if c.first_response_at else None,
-        resolved_at=ch.as_utc(c.resolved_at) if c.resolved_at else None,
-        handler=c.handler.username if c.handler else None,
-        satisfaction=c.satisfaction,
-        text=ch.shown_text(p, c.text),
-    )
-
-
-def _get(db: Session, p: Principal, complaint_id: int) -> Complaint:
-    c = ch.complaint_in_scope(db, p, complaint_id)
-    if c is None:
-        raise NotFound("no such complaint in your scope")
-    return c
-
-
-@api.post(
-    "", response_model=ComplaintOut, status_code=201, summary="Take in a complaint (idempotent)"
-)
-def create_complaint(
-    body: ComplaintIn, p: Principal = Depends(handler), db: Session = Depends(get_db)
-) -> Any:
-    """Store the complaint once per (source_system, source_id): 201 when new, 200 with the
-    stored complaint when the same complaint was sent before."""
-    unit = db.scalar(select(OrgUnit).where(OrgUnit.code == body.unit_code))
-    if unit is None or not p.sees(unit):
-        raise InvalidInput(
-            f"unit_code {body.unit_code!r} is not an org unit in your scope", {"field": "unit_code"}
-        )
-    try:
-        c, created = ch.intake(db, ch.ComplaintInput(**body.model_dump(mode="python")), unit)
-    except ch.ComplaintError as exc:
-        raise InvalidInput(str(exc)) from None
-    if not created and not p.sees(c.unit):
-        raise NotFound("no such complaint in your scope")
-    out = _out(c, p).model_dump(mode="json")
-    return JSONResponse(out, status_code=201 if created else 200)
-
-
-class BatchIn(BaseModel):
-    items: list[ComplaintIn] = Field(..., min_length=1, max_length=1000)
-
-
-@api.post("/batch", summary="Take in up to 1,000 complaints in one call (each idempotent)")
-def create_batch(
-    body: BatchIn, p: Principal = Depends(handler), db: Session = Depends(get_db)
-) -> dict[str, Any]:
-    """For systems that forward complaints in bulk (CRM, regulator interface): every item is
-    judged on its own and answered with its stored id, whether it is new, or its error."""
-    codes = sorted({i.unit_code for i in body.items})
-    allowed = {
-        u.code: u
-        for u in db.scalars(select(OrgUnit).where(OrgUnit.code.in_(codes), p.unit_filter()))
-    }
-    items = [ch.ComplaintInput(**i.model_dump(mode="python")) for i in body.items]
-    results = ch.intake_many(db, items, allowed)
-    return {
-        "created": sum(r.created for r in results),
-        "errors": sum(r.error is not None for r in results),
-        "results": [
-            {"index": r.index, "id": r.id, "created": r.created, "error": r.error} for r in results
-        ],
-    }
-
-
-@api.get("", summary="List complaints in your scope (a queue view)")
-def list_complaints(
-    view: Literal["mine", "team", "near_limit", "overdue", "all_open"] = "team",
-    limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
-    p: Principal = Depends(viewer),
-    db: Session = Depends(get_db),
-) -> dict[str, Any]:
-    stmt = ch.queue_query(p, view)
-    total = db.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = db.scalars(stmt.limit(limit).offset(offset)).unique().all()
-    return {
-        "total": total,
-        "limit": limit,
-        "offset": offset,
-        "items": [_out(c, p).model_dump(mode="json") for c in rows],
-    }
-
-
-@api.get("/{complaint_id}", response_model=ComplaintOut, summary="One complaint")
-def get_complaint(
-    complaint_id: int, p: Principal = Depends(viewer), db: Session = Depends(get_db)
-) -> ComplaintOut:
-    return _out(_get(db, p, complaint_id), p)
-
-
-@api.post("/{complaint_id}/status", response_model=ComplaintOut, summary="Change the status")
-def set_status(
-    complaint_id: int,
-    body: StatusIn,
-    p: Principal = Depends(handler),
-    db: Session = Depends(get_db),
-) -> ComplaintOut:
-    c = _get(db, p, complaint_id)
-    try:
-        ch.change_status(
-            db,
-            c,
-            body.status.value,
-            p.user_id,
-            body.note,
-            resolution=body.resolution,
-            satisfaction=body.satisfaction,
-        )
-    except (TransitionError, ch.ComplaintError) as exc:
-        raise InvalidInput(str(exc), {"field": "status"}) from None
-    db.flush()
-    return _out(c, p)
-
-
-@api.post("/{complaint_id}/assign", response_model=ComplaintOut, summary="Assign to a handler")
-def set_handler(
-    complaint_id: int,
-    body: AssignIn,
-    p: Principal = Depends(handler),
-    db: Session = Depends(get_db),
-) -> ComplaintOut:
-    c = _get(db, p, complaint_id)
-    uid = None
-    if body.username:
-        u = db.scalar(select(User).where(User.username == body.username))
-        if u is None:
-            raise InvalidInput(f"no user {body.username!r}", {"field": "username"})
-        uid = u.id
-    ch.assign(db, c, uid)
-    db.flush()
-    db.refresh(c)
-    return _out(c, p)
-
-
-@api.post("/{complaint_id}/notes", status_code=201, summary="Add a note")
-def post_note(
-    complaint_id: int, body: NoteIn, p: Principal = Depends(handler), db: Session = Depends(get_db)
-) -> dict[str, Any]:
-    c = _get(db, p, complaint_id)
-    try:
-        n = ch.add_note(db, c, p.user_id, body.body)
-    except ch.ComplaintError as exc:
-        raise InvalidInput(str(exc), {"field": "body"}) from None
-    db.flush()
-    return {"id": n.id, "body": n.body}
-
 
 # ---------------------------------------------------------------------------------- pages
 
-pages = APIRouter(include_in_schema=False, dependencies=[Depends(load_form), Depends(csrf_protect)])
+router = APIRouter(
+    include_in_schema=False, dependencies=[Depends(load_form), Depends(csrf_protect)]
+)
 
 VIEWS = [
     ("mine", "Mine"),
@@ -296,7 +65,7 @@ def _sla_label(c: Complaint, now: datetime) -> tuple[str, str]:
     return state, f"{hours:+.1f} h"
 
 
-@pages.get("/complaints", response_class=HTMLResponse)
+@router.get("/complaints", response_class=HTMLResponse)
 def queue_page(
     request: Request,
     view: Literal["mine", "team", "near_limit", "overdue", "all_open"] = "team",
@@ -321,7 +90,7 @@ def queue_page(
     )
 
 
-@pages.get("/complaints/suggest", response_class=HTMLResponse)
+@router.get("/complaints/suggest", response_class=HTMLResponse)
 def suggest(text: str = "", p: Principal = Depends(handler)) -> HTMLResponse:
     """Category suggestions for the text being typed (HTMX fragment; empty without a model)."""
     from sqm.services.complaint_classifier import suggest_top
@@ -338,7 +107,7 @@ def suggest(text: str = "", p: Principal = Depends(handler)) -> HTMLResponse:
     return HTMLResponse(f'<p class="muted suggestions">{links}</p>')
 
 
-@pages.get("/complaints/new", response_class=HTMLResponse)
+@router.get("/complaints/new", response_class=HTMLResponse)
 def new_form(
     request: Request, p: Principal = Depends(handler), db: Session = Depends(get_db)
 ) -> HTMLResponse:
@@ -349,7 +118,7 @@ def new_form(
     )
 
 
-@pages.post("/complaints/new", response_model=None)
+@router.post("/complaints/new", response_model=None)
 def new_submit(
     request: Request,
     channel: str = Form(...),
@@ -402,7 +171,7 @@ def new_submit(
     )
 
 
-@pages.get("/complaints/dashboard", response_class=HTMLResponse)
+@router.get("/complaints/dashboard", response_class=HTMLResponse)
 def dashboard(
     request: Request, p: Principal = Depends(viewer), db: Session = Depends(get_db)
 ) -> HTMLResponse:
@@ -525,7 +294,7 @@ def _attach_network_kpis(db: Session, hot: list[dict[str, Any]]) -> None:
                 break
 
 
-@pages.get("/complaints/export.csv")
+@router.get("/complaints/export.csv")
 def export_csv(
     view: Literal["mine", "team", "near_limit", "overdue", "all_open"] = "team",
     p: Principal = Depends(viewer),
@@ -579,7 +348,7 @@ def export_csv(
     )
 
 
-@pages.get("/complaints/{complaint_id}", response_class=HTMLResponse)
+@router.get("/complaints/{complaint_id}", response_class=HTMLResponse)
 def detail(
     complaint_id: int,
     request: Request,
@@ -612,7 +381,7 @@ def detail(
     )
 
 
-@pages.post("/complaints/{complaint_id}/action", response_model=None)
+@router.post("/complaints/{complaint_id}/action", response_model=None)
 def action(
     complaint_id: int,
     request: Request,
@@ -642,8 +411,3 @@ def action(
     except (TransitionError, ch.ComplaintError, ValueError) as exc:
         raise InvalidInput(str(exc)) from None
     return RedirectResponse(f"/complaints/{c.id}", status_code=303)
-
-
-router = APIRouter()
-router.include_router(api)
-router.include_router(pages)
