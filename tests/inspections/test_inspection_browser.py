@@ -1,6 +1,9 @@
 """A real browser on a phone viewport (360 × 740): an inspector opens today's visit, fills
 half the checklist, reloads without losing answers, finishes and submits; once the visit
-is accepted the store's inspection score changes accordingly."""
+is accepted the store's inspection score changes accordingly.
+
+Server and browser share one pinned clock (the server's is :data:`NOW`, the page's Date is
+fixed two minutes earlier), so the visit's day and length are the same at any hour."""
 
 from __future__ import annotations
 
@@ -9,18 +12,19 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import uvicorn
 from sqlalchemy import Engine, select
 
-from sqm.config import Settings
 from sqm.domain.checklist_template import template_checklist
 from sqm.services.inspection_visits import review_visit
 from sqm.store.engine import make_sessionmaker
 from sqm.store.models.inspection import InspectionVisit
-from sqm.web.app import create_app
+
+from .conftest import NOW, pinned_app
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [
@@ -39,10 +43,7 @@ def _free_port() -> int:
 @pytest.fixture
 def live(demo_engine: Engine, tmp_path: Path) -> Iterator[str]:
     port = _free_port()
-    app = create_app(
-        Settings(database_url=str(demo_engine.url), secret_key="browser", data_dir=tmp_path),
-        engine=demo_engine,
-    )
+    app = pinned_app(demo_engine, tmp_path)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     th = threading.Thread(target=server.run, daemon=True)
     th.start()
@@ -81,6 +82,8 @@ def test_phone_visit_survives_reload_and_moves_the_score(
             geolocation={"latitude": planned["lat"], "longitude": planned["lon"]},
             permissions=["geolocation"],
         )
+        # the page opens the visit two minutes before the server's clock: a robot's visit
+        ctx.clock.set_fixed_time(NOW - timedelta(minutes=2))
         page = ctx.new_page()
         _sign_in(page, live, "inspector01")
         page.goto(f"{live}/inspections/my")
@@ -121,7 +124,7 @@ def test_phone_visit_survives_reload_and_moves_the_score(
 
         analyst = s.scalar(select(User).where(User.username == "analyst"))
         assert analyst is not None
-        review_visit(s, v, accept=True, reviewer_id=analyst.id)
+        review_visit(s, v, accept=True, reviewer_id=analyst.id, today=NOW.date(), now=NOW)
         s.commit()
         total = v.total
 

@@ -78,10 +78,12 @@ def test_submit_review_appeal_and_producer(demo_engine: Engine) -> None:
             item_notes={"no_idling": "店员玩手机"},
         )
         assert v.status == "submitted" and v.review_reasons == []
-        # the score equals the method applied with the store's own profile
+        # the score equals the method applied with the store's own profile; 2026-11 lies in
+        # the mature stage of the demo's indicator system (it starts at 2026-06)
         cl = template_checklist()
         lay = compile_checklist(cl)
-        prof = iv.profile_for(cl, store, iv.tier_medians(s))
+        assert iv.stage_for(s, store, period) == "mature"
+        prof = iv.profile_for(cl, store, iv.tier_medians(s), stage="mature")
         assert v.profile_code == prof.code
         a = np.array(
             [[np.nan if _answers(fail)[c] is None else _answers(fail)[c] for c in lay.item_codes]]

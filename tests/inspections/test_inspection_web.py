@@ -4,16 +4,13 @@ a reviewer accepts it, the store's score follows; appeals, 整改 tasks and who-
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
 from conftest import sign_in
-from sqm.config import Settings
 from sqm.domain.checklist_template import template_checklist
 from sqm.services.inspection_visits import ensure_template_checklist
 from sqm.store.engine import make_sessionmaker
@@ -25,22 +22,7 @@ from sqm.store.models.inspection import (
     InspectionVisit,
 )
 
-TODAY = date.today()
-
-
-@pytest.fixture
-def app_client(demo_engine: Engine, tmp_path: Path) -> Iterator[object]:
-    from sqm.web.app import create_app
-
-    settings = Settings(
-        database_url=str(demo_engine.url), secret_key="test-secret", data_dir=tmp_path
-    )
-    app = create_app(settings, engine=demo_engine)
-
-    def make(username: str) -> TestClient:
-        return sign_in(TestClient(app, follow_redirects=False), username)
-
-    yield make
+from .conftest import NOW, TODAY
 
 
 def _fill(
@@ -49,7 +31,7 @@ def _fill(
     cl = template_checklist()
     form = {
         "csrf_token": c.headers["X-CSRF-Token"],
-        "started_at": (datetime.now(UTC) - timedelta(minutes=30)).isoformat(),
+        "started_at": (NOW - timedelta(minutes=30)).isoformat(),
         "checkin_lat": str(planned["lat"]),
         "checkin_lon": str(planned["lon"]),
     }

@@ -37,6 +37,7 @@ can edit. The pass mark (60) and grade bands (90/80/60) are SQM defaults.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import cache
 
 from sqm.domain.checklist import (
@@ -655,9 +656,8 @@ def template_profile(
     cl = checklist or template_checklist()
     t, s, tr = StoreTier(tier), ProgrammeStage(stage), Traffic(traffic)
     weights = emphasised_weights(cl, [STAGE_EMPHASIS[s], TRAFFIC_EMPHASIS[tr], TIER_EMPHASIS[t]])
-    prov = {True: "in", False: "out", None: "any"}[in_province]
     return WeightProfile(
-        code=f"{cl.code}.v{cl.version}.{t.value}.{prov}.{s.value}.{tr.value}",
+        code=f"{cl.code}.v{cl.version}.{ProfileKey(t, in_province, s, tr).slug}",
         checklist_code=cl.code,
         checklist_version=cl.version,
         tier=t.value,
@@ -683,6 +683,79 @@ def template_profiles(checklist: Checklist | None = None) -> list[WeightProfile]
         for s in ProgrammeStage
         for tr in Traffic
     ]
+
+
+@dataclass(frozen=True)
+class ProfileKey:
+    """Which stores a weight profile is for: tier × in/out of province × stage × traffic.
+
+    ``slug`` names the key in URLs and profile codes (``first_level.in.early.normal``).
+
+    >>> k = ProfileKey.parse("supermarket.out.mature.low")
+    >>> k.tier.value, k.in_province, k.stage.value, k.traffic.value, k.slug
+    ('supermarket', False, 'mature', 'low', 'supermarket.out.mature.low')
+    """
+
+    tier: StoreTier
+    in_province: bool | None
+    stage: ProgrammeStage
+    traffic: Traffic
+
+    @property
+    def slug(self) -> str:
+        """The key as ``tier.in|out|any.stage.traffic``."""
+        prov = {True: "in", False: "out", None: "any"}[self.in_province]
+        return f"{self.tier.value}.{prov}.{self.stage.value}.{self.traffic.value}"
+
+    @classmethod
+    def parse(cls, slug: str) -> ProfileKey:
+        """The key named by ``slug``; ``ValueError`` naming the bad part otherwise."""
+        parts = slug.split(".")
+        if len(parts) != 4:
+            raise ValueError(f"a profile key has 4 parts tier.province.stage.traffic, got {slug!r}")
+        tier, prov, stage, traffic = parts
+        provinces = {"in": True, "out": False, "any": None}
+        if prov not in provinces:
+            raise ValueError(f"province part must be in, out or any, got {prov!r}")
+        return cls(StoreTier(tier), provinces[prov], ProgrammeStage(stage), Traffic(traffic))
+
+
+def profile_keys() -> list[ProfileKey]:
+    """The 48 keys the template covers, in the order of :func:`template_profiles`.
+
+    >>> len(profile_keys()), profile_keys()[0].slug
+    (48, 'flagship_core.in.early.high')
+    """
+    return [
+        ProfileKey(t, p, s, tr)
+        for t in StoreTier
+        for p in (True, False)
+        for s in ProgrammeStage
+        for tr in Traffic
+    ]
+
+
+#: The store intercept survey's 13 perception items (plan §1.3; question codes of
+#: :data:`sqm.domain.instrument_templates.INTERCEPT_ITEMS`) → the checklist indicator that
+#: checks the same element of service on a visit. The plan built the checklist's indicators
+#: from these very elements, so each survey item has exactly one indicator; 服务态度 (the
+#: staff's warmth and attitude) is observed by 服务亲和力. Indicators without a survey item
+#: (basic norms, transaction handling, marketing…) get no customer-derived importance.
+SURVEY_ITEM_INDICATORS: dict[str, str] = {
+    "Q01": "initiative",  # 服务主动性
+    "Q02": "customer_orientation",  # 客户导向
+    "Q03": "affinity",  # 服务态度 → 服务亲和力
+    "Q04": "staff_image",  # 人员形象
+    "Q05": "staff_manner",  # 人员素质
+    "Q06": "merchandise_display",  # 商品展示
+    "Q07": "service_flow",  # 服务流程
+    "Q08": "on_site_management",  # 现场管理
+    "Q09": "environment",  # 服务环境
+    "Q10": "facilities",  # 服务设施
+    "Q11": "service_display",  # 服务展示
+    "Q12": "efficiency",  # 服务效率
+    "Q13": "after_sales",  # 售后解决能力
+}
 
 
 def profile_from_section_weights(

@@ -16,8 +16,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import insert
 
-from sqm.domain.checklist import WeightProfile
-from sqm.domain.checklist_template import template_profile
+from sqm.domain.indicator import ProgrammeStage
 from sqm.domain.org import StoreTier, UnitKind
 from sqm.methods.visit_score import ChecklistLayout, compile_checklist, score_visits
 from sqm.services.demo import DemoContext
@@ -26,8 +25,10 @@ from sqm.services.inspection_visits import (
     RECTIFY_DAYS,
     checklist_of,
     ensure_template_checklist,
+    profile_key,
+    stage_for,
+    template_for,
     tier_medians,
-    traffic_class,
 )
 from sqm.services.visit_plan import PlanRules, plan_month
 from sqm.store.audit import record
@@ -63,16 +64,20 @@ def build_demo_inspections(ctx: DemoContext) -> None:
         insp_by_prov[k % len(ctx.provinces)].append(user.id)
     lenience = {user.id: float(rng.normal(0, 0.04)) for user in ctx.inspectors}
     level = rng.beta(7, 2, n_u)  # latent share of items a store gets right
-    profiles: dict[tuple[StoreTier, object, bool | None], WeightProfile] = {}
-    weights = np.zeros((n_u, len(lay.indicator_codes)))
-    for k, u in enumerate(units):
-        tier = StoreTier(u.tier) if u.tier else StoreTier.FIRST_LEVEL
-        key = (tier, traffic_class(u, medians), u.in_province)
-        if key not in profiles:
-            profiles[key] = template_profile(
-                tier, traffic=key[1], in_province=u.in_province, checklist=cl
-            )
-        weights[k] = [profiles[key].indicator_weights[c] for c in lay.indicator_codes]
+    # each store's indicator weights in either programme stage; a visit takes the stage in
+    # force for its store and period (the indicator system's profiles say which)
+    weights = {st.value: np.zeros((n_u, len(lay.indicator_codes))) for st in ProgrammeStage}
+    for st, w_st in weights.items():
+        for k, u in enumerate(units):
+            prof = template_for(profile_key(u, medians, st), cl)
+            w_st[k] = [prof.indicator_weights[c] for c in lay.indicator_codes]
+    stages: dict[tuple[str | None, bool | None, str], str] = {}
+
+    def stage_of(u: OrgUnit, period: Period) -> str:
+        key = (u.tier, u.in_province, period.code)
+        if key not in stages:
+            stages[key] = stage_for(s, u, period)
+        return stages[key]
 
     visits: list[InspectionVisit] = []
     unit_of: list[int] = []  # index into ``units`` (and ``weights``) of each visit
@@ -139,7 +144,11 @@ def build_demo_inspections(ctx: DemoContext) -> None:
     a = np.array(
         [[np.nan if v.answers[c] is None else v.answers[c] for c in lay.item_codes] for v in visits]
     )
-    w = weights[unit_of]
+    by_id = {x.id: x for x in periods}
+    stage_of_visit = [
+        stage_of(units[k], by_id[v.period_id]) for v, k in zip(visits, unit_of, strict=True)
+    ]
+    w = np.stack([weights[st][k] for st, k in zip(stage_of_visit, unit_of, strict=True)])
     sc = score_visits(lay, a, w)
     for r, v in enumerate(visits):
         v.total = round(float(sc.total[r]), 2)
@@ -165,7 +174,7 @@ def build_demo_inspections(ctx: DemoContext) -> None:
     manager = ctx.users["store.manager"].id
     task_specs: list[tuple[InspectionVisit, str, bool, bool]] = []
     appeal_specs: list[tuple[InspectionVisit, str, bool, str]] = []
-    for v, k in zip(visits, unit_of, strict=True):
+    for v, k, st in zip(visits, unit_of, stage_of_visit, strict=True):
         if v.status != "accepted" or v.reviewed_at is None:
             continue
         v.reviewed_by_id = reviewer
@@ -182,7 +191,7 @@ def build_demo_inspections(ctx: DemoContext) -> None:
                 v.overturned = [c]
                 full = {**v.answers, c: float(cl.item(c).scale_max)}
                 row_a = np.array([[np.nan if full[x] is None else full[x] for x in lay.item_codes]])
-                sc1 = score_visits(lay, row_a, weights[k])
+                sc1 = score_visits(lay, row_a, weights[st][k])
                 v.total = round(float(sc1.total[0]), 2)
                 v.grade = str(sc1.grade[0])
         due = reviewed + timedelta(days=RECTIFY_DAYS)

@@ -20,7 +20,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sqm.domain.checklist import Checklist, Evidence, ItemKind, Traffic, WeightProfile
-from sqm.domain.checklist_template import template_checklist, template_profile
+from sqm.domain.checklist_template import (
+    TEMPLATE_CODE,
+    ProfileKey,
+    template_checklist,
+    template_profile,
+)
+from sqm.domain.indicator import ProgrammeStage
 from sqm.domain.org import StoreTier, UnitKind
 from sqm.methods.evidence_checks import (
     EvidenceRules,
@@ -36,6 +42,7 @@ from sqm.store.models.inspection import (
     InspectionEvidence,
     InspectionRectification,
     InspectionVisit,
+    InspectionWeightProfile,
 )
 
 APPEAL_DAYS = 7  # a store manager may appeal a finding within 7 days of the review
@@ -71,6 +78,26 @@ def ensure_template_checklist(session: Session) -> InspectionChecklist:
         )
         session.add(row)
         session.flush()
+    return row
+
+
+def current_checklist(session: Session, code: str = TEMPLATE_CODE) -> InspectionChecklist:
+    """The checklist version new visits are filled against: the newest active version of
+    ``code`` (the shipped template is stored on first use).
+
+    Older versions stay for the visits made with them; a version is retired by setting
+    ``active`` to false.
+    """
+    row = session.scalar(
+        select(InspectionChecklist)
+        .where(InspectionChecklist.code == code, InspectionChecklist.active.is_(True))
+        .order_by(InspectionChecklist.version.desc())
+        .limit(1)
+    )
+    if row is None and code == TEMPLATE_CODE:
+        row = ensure_template_checklist(session)
+    if row is None:
+        raise InspectionError(f"checklist {code!r} has no active version")
     return row
 
 
@@ -117,19 +144,112 @@ def tier_medians(session: Session) -> dict[str, float]:
 def profile_for(
     checklist: Checklist, unit: OrgUnit, medians: Mapping[str, float], stage: str = "early"
 ) -> WeightProfile:
-    """The weight profile of a store: its tier, province, traffic and the programme stage.
+    """The plan's template profile of a store: its tier, province, traffic and the programme
+    stage (edited profiles are applied by :func:`weight_profile_of`).
 
     Competitor stores have no tier of ours; they are weighed as first-level stores so
     rankings compare like with like.
     """
-    tier = StoreTier(unit.tier) if unit.tier else StoreTier.FIRST_LEVEL
+    return template_for(profile_key(unit, medians, stage), checklist)
+
+
+def template_for(key: ProfileKey, checklist: Checklist) -> WeightProfile:
+    """The plan's template profile for ``key`` on ``checklist``."""
     return template_profile(
-        tier,
-        stage=stage,
-        traffic=traffic_class(unit, medians),
-        in_province=unit.in_province,
+        key.tier,
+        stage=key.stage,
+        traffic=key.traffic,
+        in_province=key.in_province,
         checklist=checklist,
     )
+
+
+def profile_key(unit: OrgUnit, medians: Mapping[str, float], stage: str) -> ProfileKey:
+    """The weight-profile key of a store: its tier (competitors: first-level), province flag,
+    traffic class against its tier's median, and the programme stage."""
+    tier = StoreTier(unit.tier) if unit.tier else StoreTier.FIRST_LEVEL
+    return ProfileKey(tier, unit.in_province, ProgrammeStage(stage), traffic_class(unit, medians))
+
+
+def stage_for(session: Session, unit: OrgUnit, period: Period) -> str:
+    """The programme stage of a store in a period, as the indicator system's weight profiles
+    say (the profile that applies to the store's tier in that period); early when none does.
+
+    The plan moves stores from the early stage (norms, environment, on-site management) to
+    the mature one (awareness, capability, results); the analyst sets when in the indicator
+    system, and inspections follow it so a store is weighed the same way in both places.
+    """
+    from sqm.services.weight_profile import profile_for_store
+
+    tier = unit.tier or StoreTier.FIRST_LEVEL.value
+    prof = profile_for_store(session, tier, unit.in_province, period.code)
+    if prof is None or not prof.stage:
+        return ProgrammeStage.EARLY.value
+    return ProgrammeStage(prof.stage).value
+
+
+def stored_profile(
+    session: Session, checklist_id: int, key: ProfileKey
+) -> InspectionWeightProfile | None:
+    """The active edited profile of a checklist version for ``key``, if one was saved."""
+    prov = InspectionWeightProfile.in_province
+    return session.scalar(
+        select(InspectionWeightProfile)
+        .where(
+            InspectionWeightProfile.checklist_id == checklist_id,
+            InspectionWeightProfile.active.is_(True),
+            InspectionWeightProfile.tier == key.tier.value,
+            prov.is_(None) if key.in_province is None else prov == key.in_province,
+            InspectionWeightProfile.stage == key.stage.value,
+            InspectionWeightProfile.traffic == key.traffic.value,
+        )
+        .order_by(InspectionWeightProfile.id.desc())
+        .limit(1)
+    )
+
+
+def as_weight_profile(
+    row: InspectionWeightProfile, checklist: Checklist, key: ProfileKey
+) -> WeightProfile:
+    """The domain profile of a stored row (weights renormalised against JSON rounding); its
+    code ends in ``@<row id>`` so a visit names the exact weights that scored it."""
+    total = sum(float(v) for v in row.weights.values())
+    return WeightProfile(
+        code=f"{checklist.code}.v{checklist.version}.{key.slug}@{row.id}",
+        checklist_code=checklist.code,
+        checklist_version=checklist.version,
+        tier=key.tier.value,
+        in_province=key.in_province,
+        stage=key.stage.value,
+        traffic=key.traffic,
+        indicator_weights={k: float(v) / total for k, v in row.weights.items()},
+        method=row.method,
+        note=row.note,
+    )
+
+
+def weight_profile_of(
+    session: Session, row: InspectionChecklist, checklist: Checklist, key: ProfileKey
+) -> WeightProfile:
+    """The profile that weighs ``key``'s stores on this checklist version: the edited one when
+    saved, else the plan's template profile."""
+    stored = stored_profile(session, row.id, key)
+    if stored is not None:
+        return as_weight_profile(stored, checklist, key)
+    return template_for(key, checklist)
+
+
+def visit_profile(
+    session: Session, visit: InspectionVisit, stage: str | None = None
+) -> WeightProfile:
+    """The weight profile a visit is scored with: its store's key on the visit's checklist
+    version; the stage is the one in force for the store in the visit's period unless given."""
+    cl = checklist_of(visit.checklist)
+    if stage is None:
+        period = session.get(Period, visit.period_id)
+        stage = stage_for(session, visit.unit, period) if period is not None else "early"
+    key = profile_key(visit.unit, tier_medians(session), stage)
+    return weight_profile_of(session, visit.checklist, cl, key)
 
 
 @dataclass(frozen=True)
@@ -212,18 +332,22 @@ def submit_visit(
     purchase_made: bool = False,
     notes: str = "",
     item_notes: Mapping[str, str] | None = None,
-    stage: str = "early",
+    stage: str | None = None,
     rules: EvidenceRules | None = None,
+    now: datetime | None = None,
 ) -> InspectionVisit:
     """Submit a visit all at once: validate, score, run the evidence checks.
 
     The visit goes to ``needs_review`` when an evidence check fails (place, time, length,
     reused photos, missing required evidence), else to ``submitted``; a reviewer accepts it.
+    It is scored with its store's weight profile (:func:`visit_profile`); ``now`` is the
+    submission instant (the clock's, by default the system's).
     """
     if visit.status != "draft":
         raise InspectionError(f"visit {visit.id} was already submitted")
+    now = now or now_utc()
     cl = checklist_of(visit.checklist)
-    prof = profile_for(cl, visit.unit, tier_medians(session), stage)
+    prof = visit_profile(session, visit, stage)
     item_notes = dict(item_notes or {})
     score = score_answers(cl, answers, prof)
     reasons: list[list[str]] = []
@@ -245,7 +369,7 @@ def submit_visit(
     mine = [
         PhotoFingerprint(str(visit.id), str(e.id), e.sha256, _ahash_int(e.ahash)) for e in photos
     ]
-    others = _other_photos(session, visit, [e.sha256 for e in photos])
+    others = _other_photos(session, visit, [e.sha256 for e in photos], now)
     lat, lon = checkin if checkin else (None, None)
     review = check_visit(
         VisitEvidence(
@@ -272,7 +396,7 @@ def submit_visit(
     _apply_score(visit, score, prof.code)
     visit.review_reasons = reasons
     visit.status = "needs_review" if reasons else "submitted"
-    visit.submitted_at = now_utc()
+    visit.submitted_at = now
     return visit
 
 
@@ -281,10 +405,10 @@ def _ahash_int(h: str | None) -> int | None:
 
 
 def _other_photos(
-    session: Session, visit: InspectionVisit, shas: list[str]
+    session: Session, visit: InspectionVisit, shas: list[str], now: datetime
 ) -> list[PhotoFingerprint]:
-    """Photos of other visits: exact matches by hash, and those of the last 90 days."""
-    since = now_utc() - timedelta(days=90)
+    """Photos of other visits: exact matches by hash, and those of the 90 days before ``now``."""
+    since = now - timedelta(days=90)
     rows = session.scalars(
         select(InspectionEvidence).where(
             InspectionEvidence.visit_id != visit.id,
@@ -305,10 +429,10 @@ def _apply_score(visit: InspectionVisit, score: VisitScore, profile_code: str) -
     visit.profile_code = profile_code
 
 
-def rescore(session: Session, visit: InspectionVisit, stage: str = "early") -> InspectionVisit:
+def rescore(session: Session, visit: InspectionVisit, stage: str | None = None) -> InspectionVisit:
     """Score a visit again from its answers and overturned findings."""
     cl = checklist_of(visit.checklist)
-    prof = profile_for(cl, visit.unit, tier_medians(session), stage)
+    prof = visit_profile(session, visit, stage)
     _apply_score(visit, score_answers(cl, visit.answers, prof, visit.overturned), prof.code)
     return visit
 
@@ -321,15 +445,17 @@ def review_visit(
     reviewer_id: int,
     note: str = "",
     today: date | None = None,
+    now: datetime | None = None,
 ) -> list[InspectionRectification]:
-    """Accept or reject a submitted visit; acceptance opens a 整改 task per failed item."""
+    """Accept or reject a submitted visit; acceptance opens a 整改 task per failed item,
+    due ``RECTIFY_DAYS`` after ``today``."""
     if visit.status not in ("submitted", "needs_review"):
         raise InspectionError(
             f"visit {visit.id} is {visit.status}; only submitted visits are reviewed"
         )
     visit.status = "accepted" if accept else "rejected"
     visit.reviewed_by_id = reviewer_id
-    visit.reviewed_at = now_utc()
+    visit.reviewed_at = now or now_utc()
     visit.review_note = note
     if not accept:
         return []
@@ -395,14 +521,20 @@ def raise_appeal(
 
 
 def decide_appeal(
-    session: Session, appeal: InspectionAppeal, *, overturn: bool, user_id: int, note: str = ""
+    session: Session,
+    appeal: InspectionAppeal,
+    *,
+    overturn: bool,
+    user_id: int,
+    note: str = "",
+    now: datetime | None = None,
 ) -> InspectionAppeal:
     """Uphold or overturn an appealed finding; the visit's score follows the decision."""
     if appeal.status != "open":
         raise InspectionError(f"appeal {appeal.id} was already decided")
     appeal.status = "overturned" if overturn else "upheld"
     appeal.decided_by_id = user_id
-    appeal.decided_at = now_utc()
+    appeal.decided_at = now or now_utc()
     appeal.decision_note = note
     if overturn:
         visit = appeal.visit
@@ -421,7 +553,11 @@ def decide_appeal(
 
 
 def close_rectification(
-    session: Session, task: InspectionRectification, note: str, evidence_id: int | None = None
+    session: Session,
+    task: InspectionRectification,
+    note: str,
+    evidence_id: int | None = None,
+    now: datetime | None = None,
 ) -> InspectionRectification:
     """Close a 整改 task with a note (and optionally an evidence file)."""
     if task.status != "open":
@@ -429,7 +565,7 @@ def close_rectification(
     if not note.strip():
         raise InspectionError("closing a rectification task needs a note saying what was done")
     task.status = "closed"
-    task.closed_at = now_utc()
+    task.closed_at = now or now_utc()
     task.closing_note = note
     task.evidence_id = evidence_id
     return task

@@ -26,6 +26,7 @@ from sqm.domain.roles import Permission
 from sqm.methods.evidence_checks import average_hash
 from sqm.methods.visit_score import peer_ranks, store_period_scores
 from sqm.services import inspection_visits as iv
+from sqm.services.clock import Clock, system_clock
 from sqm.services.scope import Principal
 from sqm.store.models import OrgUnit, Period, User
 from sqm.store.models.inspection import (
@@ -285,10 +286,13 @@ def _competitor_comparison(db: Session, df: pd.DataFrame, locale: str) -> list[d
 
 @router.get("/inspections/my")
 def my_day(
-    request: Request, p: Principal = Depends(_inspector), db: Session = Depends(get_db)
+    request: Request,
+    p: Principal = Depends(_inspector),
+    db: Session = Depends(get_db),
+    clock: Clock = Depends(system_clock),
 ) -> Response:
     """The inspector's list: today's and upcoming planned visits, drafts and recent visits."""
-    today = _today(request)
+    today = _today(request, clock)
     entries = list(
         db.scalars(
             select(InspectionPlanEntry)
@@ -330,13 +334,13 @@ def my_day(
     )
 
 
-def _today(request: Request) -> date:
-    # demo and tests may pin "today" with ?today=YYYY-MM-DD; anything else is the real date
+def _today(request: Request, clock: Clock) -> date:
+    # a demo may look at another day with ?today=YYYY-MM-DD; anything else is the clock's date
     raw = request.query_params.get("today")
     try:
-        return date.fromisoformat(raw) if raw else date.today()
+        return date.fromisoformat(raw) if raw else clock.today()
     except ValueError:
-        return date.today()
+        return clock.today()
 
 
 @router.post("/inspections/plan/{entry_id}/start")
@@ -354,7 +358,7 @@ def start_visit(
         )
     )
     if v is None:
-        row = iv.ensure_template_checklist(db)
+        row = iv.current_checklist(db)
         team = [
             x.inspector_id
             for x in db.scalars(
@@ -450,6 +454,7 @@ def submit(
     visit_id: int,
     p: Principal = Depends(_inspector),
     db: Session = Depends(get_db),
+    clock: Clock = Depends(system_clock),
 ) -> Response:
     """Submit the whole visit at once; evidence checks may send it to review."""
     v = _own_draft(db, p, visit_id)
@@ -474,11 +479,12 @@ def submit(
             v,
             answers,
             started_at=started,
-            ended_at=datetime.now(UTC),
+            ended_at=clock.now(),
             checkin=(lat, lon) if lat is not None and lon is not None else None,
             purchase_made=form.get("purchase_made") == "1",
             notes=str(form.get("notes", "")),
             item_notes={c: str(form.get(f"n_{c}", "")) for c in codes if form.get(f"n_{c}")},
+            now=clock.now(),
         )
     except iv.InspectionError as exc:
         return _form_error(request, v, cl, str(exc))
@@ -595,6 +601,7 @@ def visit_report(
     visit_id: int,
     p: Principal = Depends(_any_role),
     db: Session = Depends(get_db),
+    clock: Clock = Depends(system_clock),
 ) -> Response:
     """The printable visit report: sections, total, grade, findings, evidence, appeals."""
     v = _visit_for(db, p, visit_id)
@@ -619,7 +626,7 @@ def visit_report(
         and not p.can(Permission.REVIEW_INSPECTIONS)
         and v.status == "accepted"
         and v.reviewed_at is not None
-        and (date.today() - v.reviewed_at.date()).days <= iv.APPEAL_DAYS
+        and (clock.today() - v.reviewed_at.date()).days <= iv.APPEAL_DAYS
     )
     names = {
         u.id: u.display_name
@@ -654,6 +661,7 @@ def review(
     visit_id: int,
     p: Principal = Depends(_reviewer),
     db: Session = Depends(get_db),
+    clock: Clock = Depends(system_clock),
 ) -> Response:
     """Accept (findings become 整改 tasks) or reject a submitted visit."""
     v = _visit_for(db, p, visit_id)
@@ -665,6 +673,8 @@ def review(
             accept=form.get("decision") == "accept",
             reviewer_id=p.user_id,
             note=str(form.get("note", "")),
+            today=clock.today(),
+            now=clock.now(),
         )
     except iv.InspectionError as exc:
         raise InvalidInput(str(exc)) from exc
@@ -673,14 +683,23 @@ def review(
 
 @router.post("/inspections/visits/{visit_id}/appeal")
 def appeal(
-    request: Request, visit_id: int, p: Principal = Depends(_viewer), db: Session = Depends(get_db)
+    request: Request,
+    visit_id: int,
+    p: Principal = Depends(_viewer),
+    db: Session = Depends(get_db),
+    clock: Clock = Depends(system_clock),
 ) -> Response:
     """A store manager appeals one finding within the deadline."""
     v = _visit_for(db, p, visit_id)
     form = request.scope.get("sqm.form") or {}
     try:
         iv.raise_appeal(
-            db, v, str(form.get("item_code", "")), p.user_id, str(form.get("reason", ""))
+            db,
+            v,
+            str(form.get("item_code", "")),
+            p.user_id,
+            str(form.get("reason", "")),
+            today=clock.today(),
         )
     except iv.InspectionError as exc:
         raise InvalidInput(str(exc)) from exc
@@ -693,6 +712,7 @@ def decide(
     appeal_id: int,
     p: Principal = Depends(_reviewer),
     db: Session = Depends(get_db),
+    clock: Clock = Depends(system_clock),
 ) -> Response:
     """Uphold or overturn an appealed finding; the visit's score follows."""
     a = db.get(InspectionAppeal, appeal_id)
@@ -707,6 +727,7 @@ def decide(
             overturn=form.get("decision") == "overturn",
             user_id=p.user_id,
             note=str(form.get("note", "")),
+            now=clock.now(),
         )
     except iv.InspectionError as exc:
         raise InvalidInput(str(exc)) from exc
@@ -814,6 +835,7 @@ def rectifications(
     status: str = "open",
     p: Principal = Depends(_viewer),
     db: Session = Depends(get_db),
+    clock: Clock = Depends(system_clock),
 ) -> Response:
     """整改 tasks of the stores in scope, overdue first."""
     status = status if status in ("open", "closed", "cancelled") else "open"
@@ -829,13 +851,17 @@ def rectifications(
     return render(
         request,
         "inspections/rectifications.html",
-        {"tasks": tasks, "status": status, "today": date.today()},
+        {"tasks": tasks, "status": status, "today": clock.today()},
     )
 
 
 @router.post("/inspections/rectifications/{task_id}/close")
 def close_task(
-    request: Request, task_id: int, p: Principal = Depends(_viewer), db: Session = Depends(get_db)
+    request: Request,
+    task_id: int,
+    p: Principal = Depends(_viewer),
+    db: Session = Depends(get_db),
+    clock: Clock = Depends(system_clock),
 ) -> Response:
     """Close a 整改 task with a note saying what was done."""
     t = db.get(InspectionRectification, task_id)
@@ -843,7 +869,7 @@ def close_task(
         raise NotFound("no such task in your scope")
     form = request.scope.get("sqm.form") or {}
     try:
-        iv.close_rectification(db, t, str(form.get("note", "")))
+        iv.close_rectification(db, t, str(form.get("note", "")), now=clock.now())
     except iv.InspectionError as exc:
         raise InvalidInput(str(exc)) from exc
     return RedirectResponse("/inspections/rectifications", status_code=303)
