@@ -14,12 +14,10 @@ ROUTER_MODULES: list[str] = [
     "sqm.web.routers.scores",
     "sqm.web.routers.imports",
     "sqm.web.routers.network",
-    "sqm.web.routers.complaint_alerts",  # before complaints: /complaints/{id} is greedy
     "sqm.web.routers.complaints",
     "sqm.web.routers.inspections",
     "sqm.web.routers.inspection_design",
     "sqm.web.routers.surveys",
-    "sqm.web.routers.survey_design",
     "sqm.web.api.org_units",
     "sqm.web.api.indicators",
     "sqm.web.api.weight_profiles",
