@@ -15,7 +15,7 @@ console = Console()
 
 def register(app: typer.Typer) -> None:
     """Add the ``complaints`` command group to the CLI."""
-    group = typer.Typer(help="Complaints: import, category model, hotspots.")
+    group = typer.Typer(help="Complaints: import, category model, hotspots and their alerts.")
     app.add_typer(group, name="complaints")
 
     @group.command("import")
@@ -114,6 +114,79 @@ def register(app: typer.Typer) -> None:
                 f"{r['q_value']:.2g}",
             )
         console.print(t)
+
+    @group.command("watch")
+    def watch_alerts(
+        as_of: str | None = typer.Option(
+            None,
+            help="end of the scan window, a local date (default: the day after the latest complaint)",
+        ),
+        days: int = typer.Option(21, help="days of the current window"),
+        baseline_days: int = typer.Option(84, help="days of the baseline before it"),
+        fdr: float = typer.Option(0.05, help="false discovery rate (Benjamini–Hochberg)"),
+        by: str = typer.Option("subcategory", help="test unit × subcategory or unit × category"),
+        notify: bool = typer.Option(True, help="post new alerts to the opted-in webhook routes"),
+    ) -> None:
+        """Scan for complaint hotspots and raise, update or clear complaint alerts (run daily)."""
+        from datetime import date, datetime, time
+
+        from rich.progress import Progress
+
+        from sqm.cli.main import engine_from_env
+        from sqm.services import complaint_alerts as svc
+        from sqm.services.complaint_handling import default_calendar
+        from sqm.store.audit import Actor, acting_as
+        from sqm.store.engine import make_sessionmaker, transaction
+
+        if by not in ("subcategory", "category"):
+            raise typer.BadParameter("--by must be subcategory or category")
+        end = (
+            datetime.combine(date.fromisoformat(as_of), time(0), tzinfo=default_calendar().zone)
+            if as_of
+            else None
+        )
+        settings = svc.WatchSettings(
+            current_days=days,
+            baseline_days=baseline_days,
+            fdr=fdr,
+            by="category" if by == "category" else "subcategory",
+        )
+        with (
+            Progress(console=console, transient=True) as bar,
+            acting_as(Actor(None, "complaint-watch")),
+            transaction(make_sessionmaker(engine_from_env())) as s,
+        ):
+            task = bar.add_task("scan", total=3)
+
+            def step(stage: str, done: int, total: int) -> None:
+                bar.update(task, description=stage, completed=done, total=total)
+
+            r = svc.watch(s, end, settings, notify=notify, progress=step)
+            t = Table("alert", "unit", "category", "complaints", "expected", "ratio", "q", "change")
+            for change, alerts in (
+                ("raised", r.raised),
+                ("updated", r.updated),
+                ("resolved", r.resolved),
+            ):
+                for a in alerts:
+                    t.add_row(
+                        str(a.id),
+                        a.unit.code,
+                        a.code,
+                        str(a.count_current),
+                        f"{a.expected:.1f}",
+                        "∞" if a.rate_ratio is None else f"{a.rate_ratio:.2f}",
+                        f"{a.q_value:.2g}",
+                        change,
+                    )
+        console.print(t)
+        w = r.window
+        console.print(
+            f"window {w.current_start:%Y-%m-%d} – {w.current_end:%Y-%m-%d} against "
+            f"{w.baseline_start:%Y-%m-%d} –: {r.tested} cell(s) tested, {r.hotspots} hotspot(s); "
+            f"{len(r.raised)} raised, {len(r.updated)} updated, {len(r.resolved)} resolved, "
+            f"{r.notified} notification(s) sent"
+        )
 
     @group.command("escalate")
     def escalate() -> None:

@@ -283,6 +283,7 @@ DEMO_STEPS: list[tuple[str, str]] = [
     ("network", "sqm.services.demo_network:build_demo_network"),
     ("inspections", "sqm.services.inspection_demo:build_demo_inspections"),
     ("complaints", "sqm.services.complaint_demo:build_demo_complaints"),
+    ("complaint alerts", "sqm.services.complaint_alerts:build_demo_alerts"),
     ("surveys", "sqm.services.survey_demo:build_demo_surveys"),
     # Capabilities add their steps above this line; the evaluation runs last.
     ("evaluation", "sqm.services.demo:evaluate_all"),

@@ -26,6 +26,7 @@ NAV: list[NavItem] = [
     NavItem("My visits", "/inspections/my", Permission.DO_INSPECTIONS),
     NavItem("Complaints", "/complaints", Permission.HANDLE_COMPLAINTS),
     NavItem("Complaint dashboard", "/complaints/dashboard", Permission.VIEW_SCORES),
+    NavItem("Complaint alerts", "/complaints/alerts", Permission.VIEW_SCORES),
     NavItem("Customer surveys", "/surveys", Permission.VIEW_SCORES),
     NavItem("Users", "/admin/users", Permission.MANAGE_USERS),
     NavItem("Audit log", "/admin/audit", Permission.VIEW_AUDIT),

@@ -6,6 +6,7 @@ from sqm.store.models.complaint import (  # noqa: F401
     ComplaintRectification,
     ComplaintStatusChange,
 )
+from sqm.store.models.complaint_alert import ComplaintAlert, ComplaintAlertEvent  # noqa: F401
 from sqm.store.models.evaluation import IndicatorValue, UnitScore
 from sqm.store.models.indicator import IndicatorNode, IndicatorSystem, Weight, WeightProfile
 from sqm.store.models.inspection import (  # noqa: F401

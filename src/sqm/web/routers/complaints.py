@@ -32,11 +32,15 @@ from sqm.domain.complaint_taxonomy import (
 from sqm.domain.roles import Permission
 from sqm.methods.complaint_measures import HotspotWindow, hotspots, pareto
 from sqm.services import complaint_handling as ch
+from sqm.services.complaint_alerts import count_active
+from sqm.services.complaint_handling import default_calendar
+from sqm.services.complaint_network import HotspotArea, area_daily_kpis, is_network_code
 from sqm.services.scope import Principal
-from sqm.store.models import Complaint, NetworkKpiValue, OrgUnit, Period, User
+from sqm.store.models import Complaint, OrgUnit, User
 from sqm.web.api.complaints import _get, handler, viewer
 from sqm.web.deps import csrf_protect, get_db, load_form
 from sqm.web.errors import InvalidInput
+from sqm.web.routers.complaint_alerts import hotspot_chart
 from sqm.web.templating import render, request_locale
 
 # ---------------------------------------------------------------------------------- pages
@@ -201,9 +205,21 @@ def dashboard(
             "unit",
         ],
     )
-    ctx: dict[str, Any] = {"n": len(df), "trend": None, "pareto": None, "hot": [], "on_time": None}
+    ctx: dict[str, Any] = {
+        "n": len(df),
+        "trend": None,
+        "pareto": None,
+        "hot": [],
+        "on_time": None,
+        "alerts": count_active(db, p),
+    }
     if len(df):
-        df["received_at"] = pd.to_datetime(df["received_at"], utc=True).dt.tz_localize(None)
+        # Local (China) days, as handlers and the network counters count them.
+        df["received_at"] = (
+            pd.to_datetime(df["received_at"], utc=True)
+            .dt.tz_convert(default_calendar().zone)
+            .dt.tz_localize(None)
+        )
         df["category"] = df["category"].fillna("unclassified")
         month = df["received_at"].dt.to_period("M").astype(str)
         trend = month.value_counts().sort_index()
@@ -239,7 +255,8 @@ def dashboard(
             ctx["on_time"] = round(float(ok.mean()) * 100, 1)
         end = df["received_at"].max().normalize() + pd.Timedelta(days=1)
         df["subcategory"] = df["subcategory"].fillna("unclassified")
-        h = hotspots(df, HotspotWindow.trailing(end, 21, 84), keys=("unit", "subcategory"))
+        window = HotspotWindow.trailing(end, 21, 84)
+        h = hotspots(df, window, keys=("unit", "subcategory"))
         top = h[h["hotspot"]].head(20).reset_index()
         sub_names = {sc.code: sc.name(locale) for sc in all_subcategories()}
         ctx["hot"] = [
@@ -254,44 +271,43 @@ def dashboard(
             }
             for r in top.to_dict("records")
         ]
-        _attach_network_kpis(db, ctx["hot"])
+        _attach_network_kpis(db, p, ctx["hot"], df, window, locale)
     return render(request, "complaints/dashboard.html", ctx)
 
 
-def _attach_network_kpis(db: Session, hot: list[dict[str, Any]]) -> None:
-    """Beside each network or broadband hotspot, the network KPIs of the store's area.
-
-    Reads the per-unit KPI summaries of the latest period for the store and its district
-    and city (the nearest level that has values), so the handler sees whether the network
-    moved where the complaints rose.
-    """
-    for h in hot:
-        if not str(h["code"]).startswith(("network.", "broadband.")):
-            continue
-        unit = db.scalar(select(OrgUnit).where(OrgUnit.code == h["unit"]))
-        if unit is None:
-            continue
-        ids = [int(x) for x in unit.path.strip("/").split("/") if x][::-1]
-        rows = db.execute(
-            select(NetworkKpiValue.unit_id, NetworkKpiValue.kpi, NetworkKpiValue.value, Period.code)
-            .join(Period, NetworkKpiValue.period_id == Period.id)
-            .where(NetworkKpiValue.unit_id.in_(ids), NetworkKpiValue.value.is_not(None))
-            .order_by(Period.end.desc())
-        ).all()
-        for uid in ids:
-            mine = [r for r in rows if r[0] == uid]
-            if mine:
-                latest = mine[0][3]
-                h["network"] = {
-                    "unit_id": uid,
-                    "period": latest,
-                    "kpis": {
-                        k: round(float(v), 3)
-                        for _, k, v, pc in mine
-                        if pc == latest and v is not None
-                    },
-                }
-                break
+def _attach_network_kpis(
+    db: Session,
+    p: Principal,
+    hot: list[dict[str, Any]],
+    df: pd.DataFrame,
+    window: HotspotWindow,
+    locale: str,
+) -> None:
+    """Beside each network or broadband hotspot, its complaints per day and the daily
+    network KPIs of the same area (the unit's cells, else the nearest enclosing area with
+    values) over the same days: the hotspot's current window."""
+    start, end = window.current_start.date(), window.current_end.date()
+    days = [start + timedelta(days=i) for i in range((end - start).days)]
+    net = [h for h in hot if is_network_code(str(h["code"]))]
+    units = {
+        u.code: u
+        for u in db.scalars(select(OrgUnit).where(OrgUnit.code.in_([h["unit"] for h in net])))
+    }
+    net = [h for h in net if h["unit"] in units]
+    kpis = area_daily_kpis(
+        db,
+        [HotspotArea(units[h["unit"]], start, end) for h in net],
+        visible=p.unit_filter(),
+    )
+    in_window = df[
+        (df["received_at"] >= window.current_start) & (df["received_at"] < window.current_end)
+    ]
+    for h, k in zip(net, kpis, strict=True):
+        mine = in_window[(in_window["unit"] == h["unit"]) & (in_window["subcategory"] == h["code"])]
+        per_day = mine["received_at"].dt.date.value_counts()
+        counts = [int(per_day.get(d, 0)) for d in days]
+        h["network"] = k
+        h["chart"] = hotspot_chart(days, counts, k, locale)
 
 
 @router.get("/complaints/export.csv")
