@@ -28,6 +28,7 @@ NAV: list[NavItem] = [
     NavItem("Complaint dashboard", "/complaints/dashboard", Permission.VIEW_SCORES),
     NavItem("Complaint alerts", "/complaints/alerts", Permission.VIEW_SCORES),
     NavItem("Customer surveys", "/surveys", Permission.VIEW_SCORES),
+    NavItem("Survey design", "/survey-design", Permission.MANAGE_SURVEYS),
     NavItem("Users", "/admin/users", Permission.MANAGE_USERS),
     NavItem("Audit log", "/admin/audit", Permission.VIEW_AUDIT),
 ]

@@ -19,6 +19,7 @@ ROUTER_MODULES: list[str] = [
     "sqm.web.routers.inspections",
     "sqm.web.routers.inspection_design",
     "sqm.web.routers.surveys",
+    "sqm.web.routers.survey_design",
     "sqm.web.api.org_units",
     "sqm.web.api.indicators",
     "sqm.web.api.weight_profiles",
