@@ -124,6 +124,12 @@ def _read_table(source: Source, sheet: str | int = 0) -> pd.DataFrame:
     return pd.read_csv(source, dtype=str, keep_default_na=False, encoding="utf-8-sig")
 
 
+def _none_if_blank(values: pd.Series) -> pd.Series:
+    """Empty cells as None (object dtype): pandas' string dtype would turn None into NaN,
+    which a later ``value or None`` takes for a value."""
+    return values.astype(object).where(values != "", None)
+
+
 def _canonical_headers(columns: list[str]) -> tuple[dict[str, str], list[str]]:
     lookup = {}
     for canon, aliases in TEMPLATE_COLUMNS.items():
@@ -281,15 +287,15 @@ def read_complaint_table(
             "received_at": times["received_at"],
             "first_response_at": times["first_response_at"],
             "resolved_at": times["resolved_at"],
-            "customer_ref": df["customer_ref"].replace("", None),
-            "unit": df["unit"].replace("", None),
-            "category": cat.replace("", None),
-            "subcategory": sub.replace("", None),
+            "customer_ref": _none_if_blank(df["customer_ref"]),
+            "unit": _none_if_blank(df["unit"]),
+            "category": _none_if_blank(cat),
+            "subcategory": _none_if_blank(sub),
             "text": df["text"],
             "status": status.map(str),
             "satisfaction": sat,
             "contacts": contacts,
-            "repeat_of": df["repeat_of"].replace("", None),
+            "repeat_of": _none_if_blank(df["repeat_of"]),
         }
     )
     return ComplaintImport(len(df), out.reset_index(drop=True))

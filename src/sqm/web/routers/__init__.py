@@ -15,6 +15,7 @@ ROUTER_MODULES: list[str] = [
     "sqm.web.routers.imports",
     "sqm.web.routers.network",
     "sqm.web.routers.complaint_alerts",  # before complaints: /complaints/{id} is greedy
+    "sqm.web.routers.complaint_upload",  # likewise
     "sqm.web.routers.complaints",
     "sqm.web.routers.inspections",
     "sqm.web.routers.inspection_design",
