@@ -28,6 +28,7 @@ from sqm.domain.checklist_template import (
 )
 from sqm.domain.indicator import ProgrammeStage
 from sqm.domain.org import StoreTier, UnitKind
+from sqm.methods._validation import MethodInputError
 from sqm.methods.evidence_checks import (
     EvidenceRules,
     PhotoFingerprint,
@@ -40,6 +41,7 @@ from sqm.store.models.inspection import (
     InspectionAppeal,
     InspectionChecklist,
     InspectionEvidence,
+    InspectionPlanEntry,
     InspectionRectification,
     InspectionVisit,
     InspectionWeightProfile,
@@ -284,7 +286,10 @@ def score_answers(
         raise InspectionError(
             f"answers missing for items {missing[:5]} (not applicable is not allowed)"
         )
-    s = score_visits(lay, answers_matrix(lay, [clean]), profile)
+    try:
+        s = score_visits(lay, answers_matrix(lay, [clean]), profile)
+    except MethodInputError as exc:  # an unknown item or an answer off the item's scale
+        raise InspectionError(str(exc).replace("answers row 0, ", "")) from exc
     sections = {
         code: (None if np.isnan(v) else round(float(v), 2))
         for code, v in zip(lay.section_codes, s.section[0], strict=True)
@@ -303,6 +308,54 @@ def score_answers(
         vetoed=vetoed,
         failed_items=failed,
     )
+
+
+def open_planned_visit(
+    session: Session, entry: InspectionPlanEntry, inspector_id: int
+) -> InspectionVisit:
+    """The inspector's visit for a plan entry: their existing one (draft or not), else a new
+    draft on the current checklist version, with the team of everyone planned on the entry's
+    visit key."""
+    v = session.scalar(
+        select(InspectionVisit).where(
+            InspectionVisit.visit_key == entry.visit_key,
+            InspectionVisit.inspector_id == inspector_id,
+        )
+    )
+    if v is not None:
+        return v
+    team = session.scalars(
+        select(InspectionPlanEntry.inspector_id).where(
+            InspectionPlanEntry.visit_key == entry.visit_key
+        )
+    )
+    v = InspectionVisit(
+        checklist_id=current_checklist(session).id,
+        unit_id=entry.unit_id,
+        period_id=entry.period_id,
+        visit_key=entry.visit_key,
+        inspector_id=inspector_id,
+        team=sorted({*team, inspector_id}),
+        planned_date=entry.planned_date,
+        answers={},
+        item_notes={},
+        overturned=[],
+        section_scores={},
+        vetoed=[],
+        review_reasons=[],
+        status="draft",
+    )
+    session.add(v)
+    session.flush()
+    return v
+
+
+def mark_planned_done(session: Session, visit: InspectionVisit, inspector_id: int) -> None:
+    """After submission: the inspector's plan entries for this visit are done."""
+    session.query(InspectionPlanEntry).filter(
+        InspectionPlanEntry.visit_key == visit.visit_key,
+        InspectionPlanEntry.inspector_id == inspector_id,
+    ).update({"status": "done"})
 
 
 def save_draft(

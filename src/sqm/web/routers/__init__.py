@@ -25,4 +25,5 @@ ROUTER_MODULES: list[str] = [
     "sqm.web.api.indicators",
     "sqm.web.api.weight_profiles",
     "sqm.web.api.complaints",
+    "sqm.web.api.inspections",
 ]

@@ -27,6 +27,7 @@ from sqm.methods.evidence_checks import average_hash
 from sqm.methods.visit_score import peer_ranks, store_period_scores
 from sqm.services import inspection_visits as iv
 from sqm.services.clock import Clock, system_clock
+from sqm.services.inspection_access import can_see_visit
 from sqm.services.scope import Principal
 from sqm.store.models import OrgUnit, Period, User
 from sqm.store.models.inspection import (
@@ -81,11 +82,7 @@ def _visit_for(db: Session, p: Principal, visit_id: int) -> InspectionVisit:
     v = db.get(InspectionVisit, visit_id)
     if v is None:
         raise NotFound("no such visit")
-    if p.can(Permission.REVIEW_INSPECTIONS) and p.sees(v.unit):
-        return v
-    if p.can(Permission.DO_INSPECTIONS) and (v.inspector_id == p.user_id or p.user_id in v.team):
-        return v
-    if p.can(Permission.VIEW_SCORES) and p.sees(v.unit) and v.status == "accepted":
+    if can_see_visit(p, v):
         return v
     raise NotFound("no such visit in your scope")
 
@@ -351,38 +348,7 @@ def start_visit(
     e = db.get(InspectionPlanEntry, entry_id)
     if e is None or e.inspector_id != p.user_id:
         raise NotFound("no such visit among your assignments")
-    v = db.scalar(
-        select(InspectionVisit).where(
-            InspectionVisit.visit_key == e.visit_key,
-            InspectionVisit.inspector_id == p.user_id,
-        )
-    )
-    if v is None:
-        row = iv.current_checklist(db)
-        team = [
-            x.inspector_id
-            for x in db.scalars(
-                select(InspectionPlanEntry).where(InspectionPlanEntry.visit_key == e.visit_key)
-            )
-        ]
-        v = InspectionVisit(
-            checklist_id=row.id,
-            unit_id=e.unit_id,
-            period_id=e.period_id,
-            visit_key=e.visit_key,
-            inspector_id=p.user_id,
-            team=sorted(set(team)),
-            planned_date=e.planned_date,
-            answers={},
-            item_notes={},
-            overturned=[],
-            section_scores={},
-            vetoed=[],
-            review_reasons=[],
-            status="draft",
-        )
-        db.add(v)
-        db.flush()
+    v = iv.open_planned_visit(db, e, p.user_id)
     return RedirectResponse(f"/inspections/visits/{v.id}/form", status_code=303)
 
 
@@ -488,9 +454,7 @@ def submit(
         )
     except iv.InspectionError as exc:
         return _form_error(request, v, cl, str(exc))
-    db.query(InspectionPlanEntry).filter(
-        InspectionPlanEntry.visit_key == v.visit_key, InspectionPlanEntry.inspector_id == p.user_id
-    ).update({"status": "done"})
+    iv.mark_planned_done(db, v, p.user_id)
     return RedirectResponse(f"/inspections/visits/{v.id}?submitted=1", status_code=303)
 
 
