@@ -83,7 +83,9 @@ def _pg_schema_url() -> Iterator[str]:
     if not PG_ON:
         pytest.skip(PG_SKIP)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    schema = f"sqm_test_{re.sub(r'[^a-z0-9]', '', worker.lower()) or 'main'}"
+    # The process id too: two test runs on one database (two checkouts, or a run while
+    # another is still going) must not empty each other's schema.
+    schema = f"sqm_test_{re.sub(r'[^a-z0-9]', '', worker.lower()) or 'main'}_{os.getpid()}"
     admin = make_engine(PG_URL)
     with admin.begin() as c:
         c.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
