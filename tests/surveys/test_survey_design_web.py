@@ -492,6 +492,23 @@ def _wave_form(c: TestClient, **values: str | list[str]) -> dict[str, list[str]]
     return fields
 
 
+def _flagship_wave_form(
+    c: TestClient, engine: Engine, code: str, **values: str | list[str]
+) -> tuple[dict[str, list[str]], list[str]]:
+    """The new-wave form for the three flagships of :func:`_three_flagships`, 40 answers,
+    the instrument ``quick`` (NPS + CSAT) unless ``values`` say otherwise."""
+    _new_from_template(c, "nps_csat", "quick")
+    district_id, stores = _three_flagships(engine)
+    wanted: dict[str, str | list[str]] = {
+        "code": code,
+        "instrument_id": str(_instrument_id(engine, "quick")),
+        "root_id": str(district_id),
+        "tiers": ["flagship_core"],
+        "total": "40",
+    }
+    return _wave_form(c, **{**wanted, **values}), stores
+
+
 def _instrument_id(engine: Engine, code: str) -> int:
     with make_sessionmaker(engine)() as s:
         row = s.scalar(select(SurveyInstrument.id).where(SurveyInstrument.code == code))
@@ -514,17 +531,7 @@ def _cells(engine: Engine, wave_code: str) -> dict[tuple[str, str], int]:
 
 def test_a_wave_is_previewed_then_created_with_proportional_quotas(engine: Engine) -> None:
     c = _client(engine)
-    _new_from_template(c, "nps_csat", "quick")
-    district_id, (a, b, small) = _three_flagships(engine)
-    fields = _wave_form(
-        c,
-        code="2026-11-quick",
-        instrument_id=str(_instrument_id(engine, "quick")),
-        root_id=str(district_id),
-        tiers=["flagship_core"],
-        total="40",
-        minimum="5",
-    )
+    fields, (a, b, small) = _flagship_wave_form(c, engine, "2026-11-quick", minimum="5")
     r = c.post("/survey-design/waves/new", data={**fields, "action": ["preview"]})
     assert r.status_code == 200, re.findall(r'role="alert">([^<]*)<', r.text)
     # By hand: 40 × (1000, 300, 50) / 1350 = 29.63, 8.89, 1.48; the third is below the
@@ -548,15 +555,10 @@ def test_a_wave_is_previewed_then_created_with_proportional_quotas(engine: Engin
 
 def test_interlocked_quotas_split_each_store_by_segment(demo_engine: Engine) -> None:
     c = _client(demo_engine)
-    _new_from_template(c, "nps_csat", "quick")
-    district_id, (a, b, small) = _three_flagships(demo_engine)
-    fields = _wave_form(
+    fields, (a, b, small) = _flagship_wave_form(
         c,
-        code="W-X",
-        instrument_id=str(_instrument_id(demo_engine, "quick")),
-        root_id=str(district_id),
-        tiers=["flagship_core"],
-        total="40",
+        demo_engine,
+        "W-X",
         interlocked="1",
         share_ordinary="70",
         share_business="30",
@@ -587,16 +589,7 @@ def test_interlocked_quotas_split_each_store_by_segment(demo_engine: Engine) -> 
 
 def test_a_plan_that_changed_since_its_preview_is_shown_again(demo_engine: Engine) -> None:
     c = _client(demo_engine)
-    _new_from_template(c, "nps_csat", "quick")
-    district_id, _ = _three_flagships(demo_engine)
-    fields = _wave_form(
-        c,
-        code="W-1",
-        instrument_id=str(_instrument_id(demo_engine, "quick")),
-        root_id=str(district_id),
-        tiers=["flagship_core"],
-        total="40",
-    )
+    fields, _ = _flagship_wave_form(c, demo_engine, "W-1")
     previewed = form_of(c.post("/survey-design/waves/new", data=fields).text, "wave-form")
     previewed["total"] = ["60"]
     r = c.post("/survey-design/waves/new", data={**previewed, "action": ["create"]})
@@ -608,14 +601,11 @@ def test_wave_errors_are_shown_by_field_and_nothing_is_created(demo_engine: Engi
     c = _client(demo_engine)
     c.get("/lang/en")
     _new_from_template(c, "staff", "staff")  # no segment question
-    staff_id = _instrument_id(demo_engine, "staff")
-    district_id, _ = _three_flagships(demo_engine)
-    fields = _wave_form(
+    fields, _ = _flagship_wave_form(
         c,
-        code="bad|code",
-        instrument_id=str(staff_id),
-        root_id=str(district_id),
-        tiers=["flagship_core"],
+        demo_engine,
+        "bad|code",
+        instrument_id=str(_instrument_id(demo_engine, "staff")),
         total="12",
         interlocked="1",
         share_ordinary="70",
@@ -642,17 +632,8 @@ def test_wave_errors_are_shown_by_field_and_nothing_is_created(demo_engine: Engi
 
 def test_single_use_links_are_issued_and_shown_once(demo_engine: Engine) -> None:
     c = _client(demo_engine)
-    _new_from_template(c, "nps_csat", "quick")
-    district_id, stores = _three_flagships(demo_engine)
-    fields = _wave_form(
-        c,
-        code="W-T",
-        instrument_id=str(_instrument_id(demo_engine, "quick")),
-        root_id=str(district_id),
-        tiers=["flagship_core"],
-        total="40",
-        link_mode="token",
-        tokens_per_store="2",
+    fields, stores = _flagship_wave_form(
+        c, demo_engine, "W-T", link_mode="token", tokens_per_store="2"
     )
     previewed = form_of(c.post("/survey-design/waves/new", data=fields).text, "wave-form")
     r = c.post("/survey-design/waves/new", data={**previewed, "action": ["create"]})

@@ -562,6 +562,30 @@ def _fill_for_type(q: QuestionDraft) -> None:
 
 # ---------------------------------------------------------------- checking
 
+REQUIRED = Text("必填", "Required")
+_IDENTIFIER_RULE = Text(
+    "代码以字母开头，只含字母、数字和下划线（最多 48 个）",
+    "A code starts with a letter and has only letters, digits and _ (at most 48)",
+)
+_INSTRUMENT_CODE_RULE = Text(
+    "代码以字母开头，只含字母、数字、_ 和 -（最多 64 个）",
+    "A code starts with a letter and has only letters, digits, _ and - (at most 64)",
+)
+
+
+def code_problem(code: str, *, instrument: bool = False) -> Text | None:
+    """What is wrong with a code (of an instrument when ``instrument``; else of a
+    dimension, group, question or item), or None when it is fine.
+
+    >>> code_problem("q1") is None, code_problem("1q").en[:24], code_problem("").en
+    (True, 'A code starts with a let', 'Required')
+    """
+    if not code:
+        return REQUIRED
+    if instrument:
+        return None if INSTRUMENT_CODE.match(code) else _INSTRUMENT_CODE_RULE
+    return None if IDENTIFIER.match(code) else _IDENTIFIER_RULE
+
 
 class _Errors:
     """Collects field errors (first message per field wins)."""
@@ -574,9 +598,16 @@ class _Errors:
 
     def required(self, key: str, value: str) -> bool:
         if not value:
-            self.add(key, "必填", "Required")
+            self.by_key.setdefault(key, REQUIRED)
             return False
         return True
+
+    def code(self, key: str, value: str, *, instrument: bool = False) -> bool:
+        """Record what is wrong with a code; True when it is fine."""
+        problem = code_problem(value, instrument=instrument)
+        if problem is not None:
+            self.by_key.setdefault(key, problem)
+        return problem is None
 
     def text(self, key: str, value: str, limit: int = TEXT_MAX, *, needed: bool = True) -> None:
         if needed and not self.required(key, value):
@@ -672,12 +703,7 @@ def _check_question(
     earlier: Mapping[str, QuestionDraft],
 ) -> Question | None:
     start = len(errors.by_key)
-    if errors.required(p + "code", q.code) and not IDENTIFIER.match(q.code):
-        errors.add(
-            p + "code",
-            "代码以字母开头，只含字母、数字和下划线（最多 48 个）",
-            "A code starts with a letter and has only letters, digits and _ (at most 48)",
-        )
+    errors.code(p + "code", q.code)
     t = q.type
     if t is None:
         errors.add(p + "type", "请选择题型", "Choose a question type")
@@ -754,12 +780,8 @@ def _check_question(
         except ValueError:
             errors.add(p + "facet", "请选择期望或感知", "Choose expectation or perception")
     item = q.item if t in (QuestionType.LIKERT, QuestionType.PAIRED) and q.item else None
-    if item is not None and not IDENTIFIER.match(item):
-        errors.add(
-            p + "item",
-            "条目代码以字母开头，只含字母、数字和下划线",
-            "An item code starts with a letter and has only letters, digits and _",
-        )
+    if item is not None:
+        errors.code(p + "item", item)
     profile: ProfileKind | None = None
     if q.profile:
         try:
@@ -844,12 +866,7 @@ def check_draft(draft: InstrumentDraft) -> tuple[Instrument | None, dict[str, Te
     (True, 'Required')
     """
     errors = _Errors()
-    if errors.required("code", draft.code) and not INSTRUMENT_CODE.match(draft.code):
-        errors.add(
-            "code",
-            "代码以字母开头，只含字母、数字、_ 和 -（最多 64 个）",
-            "A code starts with a letter and has only letters, digits, _ and - (at most 64)",
-        )
+    errors.code("code", draft.code, instrument=True)
     errors.text("name_zh", draft.name_zh, NAME_MAX)
     errors.text("name_en", draft.name_en, NAME_MAX)
     errors.pair("intro", draft.intro_zh, draft.intro_en, limit=LONG_TEXT_MAX)
@@ -861,14 +878,8 @@ def check_draft(draft: InstrumentDraft) -> tuple[Instrument | None, dict[str, Te
     dimensions: list[Dimension] = []
     for i, d in enumerate(draft.dimensions):
         p = f"d{i}."
-        if errors.required(p + "code", d.code):
-            if not IDENTIFIER.match(d.code):
-                errors.add(
-                    p + "code",
-                    "代码以字母开头，只含字母、数字和下划线",
-                    "A code starts with a letter and has only letters, digits and _",
-                )
-            elif d.code == PROFILE_DIMENSION:
+        if errors.code(p + "code", d.code):
+            if d.code == PROFILE_DIMENSION:
                 errors.add(
                     p + "code",
                     "“profile”是画像题的内置维度",
@@ -890,14 +901,8 @@ def check_draft(draft: InstrumentDraft) -> tuple[Instrument | None, dict[str, Te
     complete = True
     for i, g in enumerate(draft.groups):
         p = f"g{i}."
-        if errors.required(p + "code", g.code):
-            if not IDENTIFIER.match(g.code):
-                errors.add(
-                    p + "code",
-                    "代码以字母开头，只含字母、数字和下划线",
-                    "A code starts with a letter and has only letters, digits and _",
-                )
-            elif g.code in group_codes:
+        if errors.code(p + "code", g.code):
+            if g.code in group_codes:
                 errors.add(p + "code", "页代码重复", "This group code is used twice")
             group_codes.add(g.code)
         errors.text(p + "zh", g.zh, NAME_MAX)

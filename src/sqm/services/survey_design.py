@@ -27,12 +27,13 @@ from sqlalchemy.orm import Session
 
 from sqm.domain.instrument import QuestionType, Text
 from sqm.domain.instrument_draft import (
-    INSTRUMENT_CODE,
     NAME_MAX,
+    REQUIRED,
     DimensionDraft,
     GroupDraft,
     InstrumentDraft,
     check_draft,
+    code_problem,
     new_question,
     renamed,
 )
@@ -156,6 +157,18 @@ def version_history(session: Session, code: str) -> list[VersionInfo]:
     ]
 
 
+def answers_on(session: Session, instrument_id: int) -> int:
+    """How many answers were given on one stored instrument version."""
+    return int(
+        session.scalar(
+            select(func.count(SurveyResponse.id)).where(
+                SurveyResponse.instrument_id == instrument_id
+            )
+        )
+        or 0
+    )
+
+
 def latest_row(session: Session, code: str) -> SurveyInstrument | None:
     """The latest stored version of instrument ``code``."""
     return session.scalar(
@@ -212,13 +225,9 @@ def start_instrument(
     """
     code, name_zh, name_en = code.strip(), name_zh.strip(), name_en.strip()
     errors: dict[str, Text] = {}
-    if not code:
-        errors["code"] = Text("必填", "Required")
-    elif not INSTRUMENT_CODE.match(code):
-        errors["code"] = Text(
-            "代码以字母开头，只含字母、数字、_ 和 -（最多 64 个）",
-            "A code starts with a letter and has only letters, digits, _ and - (at most 64)",
-        )
+    problem = code_problem(code, instrument=True)
+    if problem is not None:
+        errors["code"] = problem
     elif code == "new":  # /survey-design/instruments/new is the page to start one
         errors["code"] = Text("“new”是保留字", "'new' is reserved")
     elif latest_row(session, code) is not None:
@@ -229,7 +238,7 @@ def start_instrument(
         if len(value) > NAME_MAX:
             errors[key] = Text(f"最多 {NAME_MAX} 个字符", f"At most {NAME_MAX} characters")
         elif not template and not value:
-            errors[key] = Text("必填", "Required")
+            errors[key] = REQUIRED
     if errors:
         return StartResult(errors=errors)
     if template:
@@ -474,7 +483,7 @@ def _int_field(
     raw = raw.strip()
     if not raw:
         if needed:
-            errors[key] = Text("必填", "Required")
+            errors[key] = REQUIRED
         return None
     if not re.fullmatch(r"\d+", raw) or not low <= int(raw) <= high:
         errors[key] = Text(
@@ -503,7 +512,7 @@ def check_wave_request(
     errors: dict[str, Text] = {}
     code = req.code.strip()
     if not code:
-        errors["code"] = Text("必填", "Required")
+        errors["code"] = REQUIRED
     elif not WAVE_CODE.match(code):
         errors["code"] = Text(
             "代码只含字母、数字、_、. 和 -（最多 64 个）",

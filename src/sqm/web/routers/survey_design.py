@@ -148,10 +148,11 @@ def new_instrument(
     return _editor(request, result.draft, None, is_new=True)
 
 
-def _latest_or_404(db: Session, code: str) -> SurveyInstrument:
-    row = sd.latest_row(db, code)
+def _instrument_or_404(db: Session, code: str, version: int | None = None) -> SurveyInstrument:
+    """Version ``version`` of instrument ``code`` (the latest when None), or 404."""
+    row = sd.latest_row(db, code) if version is None else sd.version_row(db, code, version)
     if row is None:
-        raise NotFound("no such instrument")
+        raise NotFound("no such instrument or version")
     return row
 
 
@@ -160,7 +161,7 @@ def instrument_page(
     request: Request, code: str, p: Principal = Depends(manager), db: Session = Depends(get_db)
 ) -> HTMLResponse:
     """The versions of one instrument with their answers, previews, and the editor link."""
-    latest = _latest_or_404(db, code)
+    latest = _instrument_or_404(db, code)
     return render(
         request,
         "surveys/design_instrument.html",
@@ -221,22 +222,18 @@ def _editor(
     )
 
 
-def _answers_on(db: Session, row: SurveyInstrument) -> int:
-    return next((v.answers for v in sd.version_history(db, row.code) if v.id == row.id), 0)
-
-
 @router.get("/instruments/{code}/edit", response_class=HTMLResponse)
 def edit_page(
     request: Request, code: str, p: Principal = Depends(manager), db: Session = Depends(get_db)
 ) -> HTMLResponse:
     """The editor on the latest version of the instrument."""
-    latest = _latest_or_404(db, code)
+    latest = _instrument_or_404(db, code)
     return _editor(
         request,
         draft_of(instrument_of(latest)),
         latest,
         is_new=False,
-        answers=_answers_on(db, latest),
+        answers=sd.answers_on(db, latest.id),
     )
 
 
@@ -248,12 +245,12 @@ def edit(
     ``save`` checks and stores it (422 with the messages next to the fields otherwise)."""
     form = _form(request)
     is_new = _one(form, "is_new") == "1"
-    latest = None if is_new else _latest_or_404(db, code)
+    latest = None if is_new else _instrument_or_404(db, code)
     draft = unflatten(form)
     draft.code = code
     if latest is not None:
         draft.kind = latest.kind
-    answers = _answers_on(db, latest) if latest is not None else 0
+    answers = sd.answers_on(db, latest.id) if latest is not None else 0
     op = _one(form, "op", "save")
     if op != "save":
         try:
@@ -278,13 +275,6 @@ def edit(
     )
 
 
-def _version_or_404(db: Session, code: str, version: int) -> SurveyInstrument:
-    row = sd.version_row(db, code, version)
-    if row is None:
-        raise NotFound("no such instrument version")
-    return row
-
-
 @router.get("/instruments/{code}/versions/{version}/preview", response_class=HTMLResponse)
 def preview_page(
     request: Request,
@@ -294,7 +284,7 @@ def preview_page(
     db: Session = Depends(get_db),
 ) -> HTMLResponse:
     """The phone form of one version in a phone-sized frame (answers cannot be sent)."""
-    row = _version_or_404(db, code, version)
+    row = _instrument_or_404(db, code, version)
     lang = request.query_params.get("lang") or request_locale(request)
     return render(
         request,
@@ -313,7 +303,7 @@ def preview_form(
 ) -> HTMLResponse:
     """The customers' form template itself, for the preview frame. The browser is told that
     this page may submit no form (``form-action 'none'``) and may only be framed by SQM."""
-    row = _version_or_404(db, code, version)
+    row = _instrument_or_404(db, code, version)
     inst = instrument_of(row)
     lang = "en" if request.query_params.get("lang") == "en" else "zh"
     response = templates.TemplateResponse(
