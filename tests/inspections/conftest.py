@@ -9,11 +9,16 @@ the demo's last period (2026-11).
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
@@ -28,6 +33,17 @@ from sqm.store.models.inspection import InspectionPlanEntry
 
 NOW = datetime(2026, 11, 18, 10, 30, tzinfo=UTC)
 TODAY: date = NOW.date()
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+
+
+def sign_in_page(page: Any, base: str, user: str) -> None:
+    """Sign a Playwright page in as ``user`` (demo password)."""
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", "sqm-demo-2026")
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
 
 
 def pinned_app(engine: Engine, data_dir: Path, now: datetime = NOW) -> FastAPI:
@@ -51,6 +67,25 @@ def app_client(demo_engine: Engine, tmp_path: Path) -> Iterator[Callable[[str], 
         return sign_in(TestClient(app, follow_redirects=False), username)
 
     yield make
+
+
+@pytest.fixture
+def live(demo_engine: Engine, tmp_path: Path) -> Iterator[str]:
+    """The pinned-clock app served by uvicorn on a free port (for the browser tests)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    app = pinned_app(demo_engine, tmp_path)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    th = threading.Thread(target=server.run, daemon=True)
+    th.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    th.join(timeout=10)
 
 
 @pytest.fixture

@@ -8,15 +8,10 @@ fixed two minutes earlier), so the visit's day and length are the same at any ho
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import Engine, select
 
 from sqm.domain.checklist_template import template_checklist
@@ -24,44 +19,13 @@ from sqm.services.inspection_visits import review_visit
 from sqm.store.engine import make_sessionmaker
 from sqm.store.models.inspection import InspectionVisit
 
-from .conftest import NOW, pinned_app
+from .conftest import ARGS, CHROMIUM, NOW
+from .conftest import sign_in_page as _sign_in
 
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian chromium not installed"),
 ]
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def live(demo_engine: Engine, tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    app = pinned_app(demo_engine, tmp_path)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    th = threading.Thread(target=server.run, daemon=True)
-    th.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    th.join(timeout=10)
-
-
-def _sign_in(page, base: str, user: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", "sqm-demo-2026")
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
 
 
 def test_phone_visit_survives_reload_and_moves_the_score(

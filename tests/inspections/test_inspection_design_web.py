@@ -6,6 +6,7 @@ customer survey — each checked against figures computed by hand."""
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Callable
 from html.parser import HTMLParser
 
@@ -25,7 +26,7 @@ from sqm.store.models.inspection import (
     InspectionWeightProfile,
 )
 
-from .conftest import NOW, TODAY
+from .conftest import ARGS, CHROMIUM, NOW, TODAY, sign_in_page
 
 Client = Callable[[str], TestClient]
 FormData = dict[str, list[str]]
@@ -578,3 +579,58 @@ def test_profile_grid_lists_all_48(app_client: Client, demo_engine: Engine) -> N
     assert 'id="manual-form"' not in c.get(f"/inspections/weights/{cid}/{PARTNER}").text
     assert c.get(f"/inspections/weights/{cid}/nonsense").status_code == 404
     assert ProfileKey.parse(PARTNER).slug == PARTNER
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian chromium not installed")
+def test_editors_in_a_real_browser(live: str, demo_engine: Engine) -> None:
+    """The live sum of hand weights, the AHP consistency ratio as judgments are typed, the
+    weights chart drawn by ECharts, and an item added with the editor's button."""
+    from playwright.sync_api import sync_playwright
+
+    cid, _ = checklist_row(demo_engine)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_context(
+            viewport={"width": 1280, "height": 900}, locale="zh-CN"
+        ).new_page()
+        sign_in_page(page, live, "analyst")
+        page.goto(f"{live}/inspections/weights/{cid}/{PARTNER}")
+        page.wait_for_selector("#profile-chart svg")  # ECharts from /static/vendor drew it
+        page.click("#by-hand summary")
+        assert page.inner_text("#weight-sum") == "100.00 %"
+        assert page.get_attribute("#weight-sum", "class") == "ok"
+        before = float(page.input_value("#w_initiative"))
+        page.fill("#w_initiative", f"{before + 1.5:.3f}")
+        assert page.inner_text("#weight-sum") == "101.50 %"
+        assert page.get_attribute("#weight-sum", "class") == "bad"
+        # AHP: 服务意识 three times as important as 人员质量, the rest equal (CR from the server)
+        page.click("#by-ahp summary")
+        page.fill('input[name="a0_1"]', "3")
+        page.wait_for_function("document.querySelector('#ahp-cr') !== null")
+        assert page.inner_text('[data-mirror="0_1"]') == "1/3"
+        page.fill('input[name="a0_1"]', "9")
+        page.fill('input[name="a1_2"]', "9")
+        page.fill('input[name="a0_2"]', "1/9")
+        page.wait_for_function(
+            "document.querySelector('#ahp-outcome') && "
+            "document.querySelector('#ahp-outcome').textContent.includes('CR 须小于 0.10')"
+        )
+        # the editor: add an item to 人员形象 and save
+        page.goto(f"{live}/inspections/checklists/{cid}/edit")
+        indicator = page.locator('.node.indicator[data-key="s1i0"]')
+        indicator.locator('button[data-add="item"]').click()
+        new = indicator.locator(".node.item").last
+        new.locator('input[name$=".code"]').fill("badge_readable")
+        new.locator('input[name$=".text_zh"]').fill("工牌字迹清晰可读")
+        new.locator('input[name$=".text_en"]').fill("Name badge is readable")
+        new.locator("select[data-kind]").select_option("scale")
+        assert new.locator("input[data-scale]").input_value() == "5"
+        new.locator('input[name$=".evidence"][value="photo"]').check()
+        page.click("#save-checklist")
+        page.wait_for_selector("#saved")
+        browser.close()
+    with make_sessionmaker(demo_engine)() as s:
+        cl = iv.checklist_of(s.get(InspectionChecklist, cid))
+        item = cl.item("badge_readable")
+        assert (item.kind, item.scale_max, item.evidence) == ("scale", 5, frozenset({"photo"}))

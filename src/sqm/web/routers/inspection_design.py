@@ -293,8 +293,8 @@ def _comparison_chart(
         "type": "echarts",
         "option": {
             "tooltip": {"trigger": "axis"},
-            "legend": {},
-            "grid": {"left": 40, "right": 10, "top": 30, "bottom": 60},
+            "legend": {"top": 0},
+            "grid": {"left": 40, "right": 10, "top": 40, "bottom": 70},
             "xAxis": {"type": "category", "data": names, "axisLabel": {"rotate": 30}},
             "yAxis": {"type": "value", "name": "%"},
             "series": [
