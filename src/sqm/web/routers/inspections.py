@@ -204,9 +204,7 @@ def ranking(
                 n_peers=rk["n_peers"],
             )
             fr = fr[fr["period"] == period].sort_values(["peer", "rank"])
-            from sqm.domain.checklist_template import template_checklist
-
-            cl = template_checklist()
+            cl = iv.checklist_of(iv.current_checklist(db))  # grade bands in force
             for rec in fr.to_dict("records"):
                 r: dict[str, Any] = {str(k): x for k, x in rec.items()}
                 u = units[int(r["store"])]
@@ -247,9 +245,7 @@ def ranking(
 
 def _competitor_comparison(db: Session, df: pd.DataFrame, locale: str) -> list[dict[str, Any]]:
     """Mean section scores of our stores by tier and of competitor stores, side by side."""
-    from sqm.domain.checklist_template import template_checklist
-
-    cl = template_checklist()
+    cl = iv.checklist_of(iv.current_checklist(db))
     kinds = dict(
         db.execute(
             select(OrgUnit.id, OrgUnit.kind).where(OrgUnit.id.in_(df["store"].unique().tolist()))
@@ -745,9 +741,7 @@ def store_card(
     df = pd.DataFrame(rows, columns=["period", "total", "sections", "id"])
     trend: dict[str, Any] = {"type": "line", "labels": [], "values": []}
     sections: list[tuple[str, float]] = []
-    from sqm.domain.checklist_template import template_checklist
-
-    cl = template_checklist()
+    cl = iv.checklist_of(iv.current_checklist(db))
     if not df.empty:
         m = df.groupby("period")["total"].mean()
         trend = {
