@@ -165,8 +165,9 @@ def _new_from_template(c: TestClient, template: str, code: str) -> None:
     assert r.headers["location"] == f"/survey-design/instruments/{code}?saved=created"
 
 
-def _answer_once(engine: Engine, code: str) -> int:
-    """Field one wave of the latest version of ``code`` and store one customer's answers."""
+def _answer_once(engine: Engine, code: str, *, answer: bool = True) -> int:
+    """Field one wave of the latest version of ``code`` and store one customer's answers
+    (none when not ``answer``); return the version's row id."""
     factory = make_sessionmaker(engine)
     with factory() as s:
         row = s.scalars(
@@ -184,8 +185,9 @@ def _answer_once(engine: Engine, code: str) -> int:
         signer = LinkSigner(b"test-secret".ljust(16, b"."))
         target = sf.resolve_link(s, signer, signer.open_link(wave.code, store.code))
         row_id = row.id
-    result = sf.submit(factory, target, {"nps": "9", "csat": "5", "segment": "1"})
-    assert result.outcome is sf.Outcome.ACCEPTED
+    if answer:
+        result = sf.submit(factory, target, {"nps": "9", "csat": "5", "segment": "1"})
+        assert result.outcome is sf.Outcome.ACCEPTED
     return row_id
 
 
@@ -247,8 +249,10 @@ def test_an_edit_replaces_a_version_without_answers(engine: Engine) -> None:
     c = _client(engine)
     _new_from_template(c, "nps_csat", "quick")
     [(_, old_hash)] = _instrument_rows(engine, "quick")
-    fields = form_of(c.get("/survey-design/instruments/quick/edit").text, "editor-form")
-    assert 'data-next="1"' in c.get("/survey-design/instruments/quick/edit").text
+    _answer_once(engine, "quick", answer=False)  # a wave, but no answers yet
+    editor = c.get("/survey-design/instruments/quick/edit").text
+    assert 'data-next="1"' in editor and "有 1 个调查批次使用该版本" in editor
+    fields = form_of(editor, "editor-form")
     fields["g0.q1.zh"] = ["您对今天的服务满意吗？"]
     r = c.post("/survey-design/instruments/quick/edit", data={**fields, "op": ["save"]})
     assert r.status_code == 303

@@ -157,16 +157,15 @@ def version_history(session: Session, code: str) -> list[VersionInfo]:
     ]
 
 
-def answers_on(session: Session, instrument_id: int) -> int:
-    """How many answers were given on one stored instrument version."""
-    return int(
-        session.scalar(
-            select(func.count(SurveyResponse.id)).where(
-                SurveyResponse.instrument_id == instrument_id
-            )
-        )
-        or 0
+def usage_of(session: Session, instrument_id: int) -> tuple[int, int]:
+    """``(answers, waves)`` on one stored instrument version."""
+    answers = session.scalar(
+        select(func.count(SurveyResponse.id)).where(SurveyResponse.instrument_id == instrument_id)
     )
+    waves = session.scalar(
+        select(func.count(SurveyWave.id)).where(SurveyWave.instrument_id == instrument_id)
+    )
+    return int(answers or 0), int(waves or 0)
 
 
 def latest_row(session: Session, code: str) -> SurveyInstrument | None:

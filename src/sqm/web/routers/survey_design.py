@@ -193,7 +193,7 @@ def _editor(
     latest: SurveyInstrument | None,
     *,
     is_new: bool,
-    answers: int = 0,
+    usage: tuple[int, int] = (0, 0),
     errors: dict[str, Any] | None = None,
     anchor: str = "",
     status_code: int = 200,
@@ -205,7 +205,8 @@ def _editor(
             "draft": draft,
             "latest": latest,
             "is_new": is_new,
-            "answers": answers,
+            "answers": usage[0],
+            "waves": usage[1],
             "errors": errors or {},
             "anchor": anchor,
             "cond_fields": _condition_fields(draft),
@@ -233,7 +234,7 @@ def edit_page(
         draft_of(instrument_of(latest)),
         latest,
         is_new=False,
-        answers=sd.answers_on(db, latest.id),
+        usage=sd.usage_of(db, latest.id),
     )
 
 
@@ -250,14 +251,14 @@ def edit(
     draft.code = code
     if latest is not None:
         draft.kind = latest.kind
-    answers = sd.answers_on(db, latest.id) if latest is not None else 0
+    usage = sd.usage_of(db, latest.id) if latest is not None else (0, 0)
     op = _one(form, "op", "save")
     if op != "save":
         try:
             draft, anchor = apply_edit(draft, op)
         except MethodInputError as exc:
             raise InvalidInput(str(exc)) from exc
-        return _editor(request, draft, latest, is_new=is_new, answers=answers, anchor=anchor)
+        return _editor(request, draft, latest, is_new=is_new, usage=usage, anchor=anchor)
     result = sd.save_draft(db, draft, new=is_new)
     if result.errors or result.row is None:
         return _editor(
@@ -265,7 +266,7 @@ def edit(
             draft,
             latest,
             is_new=is_new,
-            answers=answers,
+            usage=usage,
             errors=result.errors,
             status_code=422,
         )
