@@ -197,8 +197,11 @@ def test_public_comcast_file_imports_as_it_is_in_the_background(
     assert 'data-count="rejected">1<' in page.text
     rejected = re.search(r'id="upload-rejected".*?</table>', page.text, re.S)
     assert rejected and "1036" in rejected.group(0) and "comcas" in rejected.group(0)
-    assert re.search(r"date read as month-day[^<]*: <strong>609</strong>", page.text)
-    assert re.search(r"leading zeros restored[^<]*: <strong>170</strong>", page.text)
+    fixes = re.search(r'id="upload-fixes">(.*?)</ul>', page.text, re.S)
+    assert fixes is not None
+    # 609 dates read as month-day, 170 zip codes padded (shown in Chinese by default)
+    assert re.findall(r"<strong>(\d+)</strong>", fixes.group(1)) == ["609", "170"]
+    assert "月-日" in fixes.group(1)
     assert 'name="skip_rejected"' in page.text
     # the broken row is left out only when the person says so
     assert c.post(f"/complaints/upload/{token}/confirm").status_code == 422
