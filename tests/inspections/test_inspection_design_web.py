@@ -265,7 +265,7 @@ def test_a_bad_checklist_is_refused_and_nothing_is_written(
     for node in ("s0i0t0", "s0i1t0", "s0i1t1", "lonely", "orphan"):
         assert f"<code>{node}</code>" in text, node
     assert "veto items must be yes/no" in text and "must be a number" in text
-    assert "at least one item" in text and "belongs under a indicator" in text
+    assert "needs at least one item" in text and "belongs under a indicator" in text
     # the form comes back as sent (the new indicator is still there)
     assert 'name="lonely.code" value="empty_one"' in text
     # fix everything but the duplicate: the uniqueness rule of the whole tree speaks

@@ -314,6 +314,45 @@ def _item_of(errors: list[FieldError], n: dict[str, Any]) -> ChecklistItem | Non
     )
 
 
+_STAND_IN_ITEM = ChecklistItem(code="x", text_zh="x", text_en="x", kind=ItemKind.YES_NO)
+_STAND_IN: dict[str, Any] = {
+    "items": _STAND_IN_ITEM,
+    "indicators": Indicator(code="y", name_zh="y", name_en="y", items=(_STAND_IN_ITEM,)),
+}
+
+
+def _branch(
+    errors: list[FieldError],
+    node: Mapping[str, Any],
+    model: Any,
+    kids_field: str,
+    kids: Sequence[Any],
+    expected: int,
+    extra: Mapping[str, Any],
+) -> Any | None:
+    """A section or indicator from its own fields and its built children. When a child is
+    missing or failed, its own fields are still checked (with a stand-in child, so every
+    problem is reported at once) but it is not built."""
+    key = str(node["key"])
+    if not expected:
+        child = kids_field.removesuffix("s")
+        errors.append(FieldError(key, kids_field, f"needs at least one {child}"))
+    weight = _number(errors, key, "weight", node.get("weight") or "1")
+    if weight is None:
+        return None
+    whole = bool(kids) and len(kids) == expected
+    data = {
+        "code": node.get("code", ""),
+        "name_zh": node.get("name_zh", ""),
+        "name_en": node.get("name_en", ""),
+        "weight": weight,
+        **extra,
+        kids_field: tuple(kids) if whole else (_STAND_IN[kids_field],),
+    }
+    built = _validated(errors, key, model, data)
+    return built if whole else None
+
+
 def checklist_from_nodes(
     code: str, version: int, header: Mapping[str, Any], nodes: Sequence[Mapping[str, Any]]
 ) -> Checklist:
@@ -351,56 +390,19 @@ def checklist_from_nodes(
         children[parent].append(k)
 
     sections: list[Section] = []
-    # a parent whose children failed is still checked for its own fields, with a stand-in child
-    stand_in_item = ChecklistItem(code="x", text_zh="x", text_en="x", kind=ItemKind.YES_NO)
-    stand_in_ind = Indicator(code="y", name_zh="y", name_en="y", items=(stand_in_item,))
     for sk in roots:
         s = by_key[sk]
-        indicators: list[Indicator] = []
+        indicators = []
         for ik in children[sk]:
             ind = by_key[ik]
             items = [it for tk in children[ik] if (it := _item_of(errors, by_key[tk]))]
-            if not children[ik]:
-                errors.append(FieldError(ik, "items", "an indicator needs at least one item"))
-            weight = _number(errors, ik, "weight", ind.get("weight") or "1")
-            if weight is None:
-                continue
-            whole = bool(items) and len(items) == len(children[ik])
-            built = _validated(
-                errors,
-                ik,
-                Indicator,
-                {
-                    "code": ind.get("code", ""),
-                    "name_zh": ind.get("name_zh", ""),
-                    "name_en": ind.get("name_en", ""),
-                    "capability": ind.get("capability") or Capability.SERVICE_NORMS.value,
-                    "weight": weight,
-                    "items": tuple(items) if whole else (stand_in_item,),
-                },
-            )
-            if built is not None and whole:
+            extra = {"capability": ind.get("capability") or Capability.SERVICE_NORMS.value}
+            built = _branch(errors, ind, Indicator, "items", items, len(children[ik]), extra)
+            if built is not None:
                 indicators.append(built)
-        if not children[sk]:
-            errors.append(FieldError(sk, "indicators", "a section needs at least one indicator"))
-        weight = _number(errors, sk, "weight", s.get("weight") or "1")
-        if weight is None:
-            continue
-        whole = bool(indicators) and len(indicators) == len(children[sk])
-        sec = _validated(
-            errors,
-            sk,
-            Section,
-            {
-                "code": s.get("code", ""),
-                "name_zh": s.get("name_zh", ""),
-                "name_en": s.get("name_en", ""),
-                "kind": s.get("kind") or SectionKind.SERVICE.value,
-                "weight": weight,
-                "indicators": tuple(indicators) if whole else (stand_in_ind,),
-            },
-        )
-        if sec is not None and whole:
+        extra = {"kind": s.get("kind") or SectionKind.SERVICE.value}
+        sec = _branch(errors, s, Section, "indicators", indicators, len(children[sk]), extra)
+        if sec is not None:
             sections.append(sec)
     if not roots:
         errors.append(FieldError("", "sections", "a checklist needs at least one section"))

@@ -47,30 +47,14 @@ from sqm.store.models.inspection import (
 )
 from sqm.web.deps import csrf_protect, current_principal, get_db, require
 from sqm.web.errors import Forbidden, InvalidInput, NotFound
+from sqm.web.inspection_roles import any_inspection_role as any_role
+from sqm.web.inspection_roles import score_viewer
 
 router = APIRouter(
     prefix="/api/v1/inspections", tags=["inspections"], dependencies=[Depends(csrf_protect)]
 )
 inspector = require(Permission.DO_INSPECTIONS)
 VisitStatus = Literal["draft", "submitted", "needs_review", "accepted", "rejected"]
-
-
-def any_role(p: Principal = Depends(current_principal)) -> Principal:
-    """Inspectors, reviewers and everyone who may see scores."""
-    if not (
-        p.can(Permission.DO_INSPECTIONS)
-        or p.can(Permission.REVIEW_INSPECTIONS)
-        or p.can(Permission.VIEW_SCORES)
-    ):
-        raise Forbidden("this needs an inspection or score permission")
-    return p
-
-
-def score_viewer(p: Principal = Depends(current_principal)) -> Principal:
-    """Those who may see store scores and 整改 tasks: managers, analysts, reviewers."""
-    if not (p.can(Permission.VIEW_SCORES) or p.can(Permission.REVIEW_INSPECTIONS)):
-        raise Forbidden("this needs the permission 'view_scores'")
-    return p
 
 
 # ------------------------------------------------------------------ schemas

@@ -8,6 +8,7 @@ checklists and weights; editing a checklist needs ``edit_indicators`` and settin
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -359,6 +360,41 @@ def _profile_page(
     )
 
 
+Made = tuple[Mapping[str, float], str, dict[str, Any]]  # weights, method, inputs
+
+
+def _save(
+    request: Request,
+    db: Session,
+    p: Principal,
+    row: InspectionChecklist,
+    key: ProfileKey,
+    make: Callable[[], Made],
+    *,
+    tab: str,
+    entered: dict[str, str] | None = None,
+) -> Response:
+    """Make the weights and store them with their provenance; on a rule broken, nothing is
+    written and the profile page comes back with the errors (and what was entered)."""
+    try:
+        weights, method, inputs = make()
+        design.save_profile(
+            db,
+            row,
+            key,
+            weights,
+            method=method,
+            inputs=inputs,
+            note=(_fields(request).get("note") or [""])[-1].strip(),
+            user_id=p.user_id,
+        )
+    except design.DesignError as exc:
+        return _profile_page(
+            request, db, p, row, key, errors=exc.errors, entered=entered, tab=tab, status_code=422
+        )
+    return RedirectResponse(f"/inspections/weights/{row.id}/{key.slug}", status_code=303)
+
+
 @router.get("/inspections/weights/{cid}/{slug}")
 def weight_profile(
     request: Request,
@@ -385,24 +421,12 @@ def weights_manual(
     cl = iv.checklist_of(row)
     fields = _fields(request)
     entered = {ind.code: (fields.get(f"w_{ind.code}") or [""])[-1] for ind in cl.indicators()}
-    note = (fields.get("note") or [""])[-1].strip()
-    try:
+
+    def make() -> Made:
         w = design.manual_weights(cl, entered)
-        design.save_profile(
-            db,
-            row,
-            key,
-            w,
-            method="manual",
-            inputs={"percent": {k: float(v) for k, v in entered.items()}},
-            note=note,
-            user_id=p.user_id,
-        )
-    except design.DesignError as exc:
-        return _profile_page(
-            request, db, p, row, key, errors=exc.errors, entered=entered, status_code=422
-        )
-    return RedirectResponse(f"/inspections/weights/{row.id}/{key.slug}", status_code=303)
+        return w, "manual", {"percent": {k: float(v) for k, v in entered.items()}}
+
+    return _save(request, db, p, row, key, make, tab="manual", entered=entered)
 
 
 def _ahp_matrix(fields: dict[str, list[str]], n: int) -> np.ndarray:
@@ -457,7 +481,8 @@ def weights_ahp(
     """Save AHP weights of the sections (indicators keep their ratios inside a section);
     a matrix with CR ≥ 0.10 is refused."""
     row, key = _checklist(db, cid), _key(slug)
-    try:
+
+    def make() -> Made:
         out, matrix, base = _ahp(request, db, row, key)
         if not out.result.consistent:
             raise design.DesignError(
@@ -470,21 +495,9 @@ def weights_ahp(
                     )
                 ]
             )
-        design.save_profile(
-            db,
-            row,
-            key,
-            out.profile.indicator_weights,
-            method="ahp",
-            inputs=design.ahp_inputs(out, matrix, base),
-            note=(_fields(request).get("note") or [""])[-1].strip(),
-            user_id=p.user_id,
-        )
-    except design.DesignError as exc:
-        return _profile_page(
-            request, db, p, row, key, errors=exc.errors, tab="ahp", status_code=422
-        )
-    return RedirectResponse(f"/inspections/weights/{row.id}/{key.slug}", status_code=303)
+        return out.profile.indicator_weights, "ahp", design.ahp_inputs(out, matrix, base)
+
+    return _save(request, db, p, row, key, make, tab="ahp")
 
 
 def _survey(
@@ -556,23 +569,13 @@ def weights_survey(
 ) -> Response:
     """Save weights blended from the plan's template and the customers' derived importance."""
     row, key = _checklist(db, cid), _key(slug)
-    try:
+
+    def make() -> Made:
         si, prof, alpha, base = _survey(request, db, p, row, key)
-        design.save_profile(
-            db,
-            row,
-            key,
-            prof.indicator_weights,
-            method="customer_importance",
-            inputs=design.survey_inputs(si, alpha, base),
-            note=(_fields(request).get("note") or [""])[-1].strip(),
-            user_id=p.user_id,
-        )
-    except design.DesignError as exc:
-        return _profile_page(
-            request, db, p, row, key, errors=exc.errors, tab="survey", status_code=422
-        )
-    return RedirectResponse(f"/inspections/weights/{row.id}/{key.slug}", status_code=303)
+        inputs = design.survey_inputs(si, alpha, base)
+        return prof.indicator_weights, "customer_importance", inputs
+
+    return _save(request, db, p, row, key, make, tab="survey")
 
 
 @router.post("/inspections/weights/{cid}/{slug}/reset")

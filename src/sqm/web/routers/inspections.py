@@ -39,6 +39,8 @@ from sqm.store.models.inspection import (
 )
 from sqm.web.deps import csrf_protect, current_principal, get_db, load_form, unit_in_scope
 from sqm.web.errors import Forbidden, InvalidInput, NotFound
+from sqm.web.inspection_roles import any_inspection_role as _any_role
+from sqm.web.inspection_roles import score_viewer as _viewer
 from sqm.web.templating import render, request_locale
 
 router = APIRouter(
@@ -47,16 +49,6 @@ router = APIRouter(
 
 MAX_UPLOAD = 8 * 1024 * 1024
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp", "image/heic"}
-
-
-def _any_role(p: Principal = Depends(current_principal)) -> Principal:
-    if not (
-        p.can(Permission.DO_INSPECTIONS)
-        or p.can(Permission.REVIEW_INSPECTIONS)
-        or p.can(Permission.VIEW_SCORES)
-    ):
-        raise Forbidden("this needs an inspection or score permission")
-    return p
 
 
 def _inspector(p: Principal = Depends(current_principal)) -> Principal:
@@ -68,12 +60,6 @@ def _inspector(p: Principal = Depends(current_principal)) -> Principal:
 def _reviewer(p: Principal = Depends(current_principal)) -> Principal:
     if not p.can(Permission.REVIEW_INSPECTIONS):
         raise Forbidden("this needs the permission 'review_inspections'")
-    return p
-
-
-def _viewer(p: Principal = Depends(current_principal)) -> Principal:
-    if not (p.can(Permission.VIEW_SCORES) or p.can(Permission.REVIEW_INSPECTIONS)):
-        raise Forbidden("this needs the permission 'view_scores'")
     return p
 
 
