@@ -6,13 +6,14 @@ complaints from concurrent HTTP clients.  Then re-sends a share of them to check
 intake stays idempotent under load.  Reports throughput and latency percentiles to
 benchmarks/results/complaints_intake.json.
 
-    .venv/bin/python benchmarks/bench_complaints_intake.py [--n 5000] [--clients 16]
+    .venv/bin/python benchmarks/bench_complaints_intake.py [--n 5000] [--clients 32]
         [--url postgresql+psycopg://postgres@127.0.0.1:5432/test] [--workers 1]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hashlib
 import json
 import os
@@ -22,14 +23,13 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import numpy as np
+from load_generator import json_body, post, run
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
@@ -125,7 +125,7 @@ def serve(schema_url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=5000)
-    ap.add_argument("--clients", type=int, default=16)
+    ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument(
         "--batch", type=int, default=0, help="items per POST /batch call (0 = one per call)"
@@ -163,45 +163,26 @@ def main() -> None:
         }
         for i in range(args.n)
     ]
-    local = threading.local()
+    auth = {"authorization": f"Bearer {token}"}
 
-    def client() -> httpx.Client:
-        if not hasattr(local, "c"):
-            local.c = httpx.Client(
-                base_url=f"http://127.0.0.1:{port}",
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=30,
-            )
-        return local.c
+    def calls(items: list[dict[str, object]]) -> list[bytes]:
+        if args.batch:
+            chunks = [items[i : i + args.batch] for i in range(0, len(items), args.batch)]
+            return [post("/api/v1/complaints/batch", json_body({"items": c}), auth) for c in chunks]
+        return [post("/api/v1/complaints", json_body(b), auth) for b in items]
 
-    def post(body: dict[str, object]) -> tuple[float, int]:
-        s = time.perf_counter()
-        r = client().post("/api/v1/complaints", json=body)
-        return time.perf_counter() - s, r.status_code
+    def accepted(status: int, body: bytes) -> bool:
+        if args.batch:
+            return status == 200 and json.loads(body)["errors"] == 0
+        return status in (200, 201)
 
-    def post_batch(chunk: list[dict[str, object]]) -> tuple[float, int]:
-        s = time.perf_counter()
-        r = client().post("/api/v1/complaints/batch", json={"items": chunk})
-        ok = r.status_code == 200 and r.json()["errors"] == 0
-        return time.perf_counter() - s, r.status_code if ok else 599
-
+    warm_bodies = [dict(b, source_id="WARM-" + str(b["source_id"])) for b in bodies[:200]]
     try:
-        with ThreadPoolExecutor(args.clients) as ex:  # warm-up (connections, first imports)
-            list(
-                ex.map(
-                    post, [dict(b, source_id="WARM-" + str(b["source_id"])) for b in bodies[:200]]
-                )
-            )
-        start = time.perf_counter()
-        with ThreadPoolExecutor(args.clients) as ex:
-            if args.batch:
-                chunks = [bodies[i : i + args.batch] for i in range(0, len(bodies), args.batch)]
-                results = list(ex.map(post_batch, chunks))
-            else:
-                results = list(ex.map(post, bodies))
-        wall = time.perf_counter() - start
-        with ThreadPoolExecutor(args.clients) as ex:
-            again = list(ex.map(post, bodies[: args.n // 10]))
+        asyncio.run(run("127.0.0.1", port, calls(warm_bodies), args.clients))
+        load = asyncio.run(run("127.0.0.1", port, calls(bodies), args.clients, check=accepted))
+        resend = asyncio.run(
+            run("127.0.0.1", port, calls(bodies[: args.n // 10]), args.clients, check=accepted)
+        )
     finally:
         proc.terminate()
         proc.wait(10)
@@ -215,8 +196,7 @@ def main() -> None:
     with admin.begin() as c:
         c.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
     admin.dispose()
-    lat = np.array([r[0] for r in results]) * 1000
-    codes = [r[1] for r in results]
+    lat = np.array(load.latencies) * 1000
     result = {
         "benchmark": "complaint intake via POST /api/v1/complaints on loopback",
         "database": "postgresql" if args.url.startswith("postgresql") else args.url.split(":")[0],
@@ -225,7 +205,7 @@ def main() -> None:
         "uvicorn_workers": args.workers,
         "batch": args.batch or None,
         "latency_is_per": f"call of {args.batch} complaints" if args.batch else "complaint",
-        "throughput_per_s": round(args.n / wall, 1),
+        "throughput_per_s": round(args.n / load.wall_s, 1),
         "latency_ms": {
             "p50": round(float(np.percentile(lat, 50)), 2),
             "p90": round(float(np.percentile(lat, 90)), 2),
@@ -233,11 +213,10 @@ def main() -> None:
             "max": round(float(lat.max()), 2),
             "mean": round(statistics.fmean(lat.tolist()), 2),
         },
-        "status_codes": {str(k): codes.count(k) for k in sorted(set(codes))},
-        "resent": len(again),
-        "resent_status_codes": {
-            str(k): [a[1] for a in again].count(k) for k in sorted({a[1] for a in again})
-        },
+        "status_codes": {str(k): v for k, v in sorted(load.statuses.items())},
+        "accepted": load.passed,
+        "resent": len(resend.latencies),
+        "resent_status_codes": {str(k): v for k, v in sorted(resend.statuses.items())},
         "stored_after_resend": stored,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "load_average_1m": round(os.getloadavg()[0], 2),

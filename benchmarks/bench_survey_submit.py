@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
-import statistics
+import platform
 import subprocess
 import sys
 import tempfile
@@ -25,6 +26,7 @@ from datetime import date
 from pathlib import Path
 
 import httpx
+from load_generator import form_body, post, run
 from sqlalchemy import func, select, text
 
 from sqm.domain.instrument_templates import nps_csat
@@ -34,6 +36,7 @@ from sqm.store.engine import make_engine, make_sessionmaker
 from sqm.store.migrate import upgrade
 from sqm.store.models import OrgUnit, Period, SurveyResponse
 
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
 SECRET = "bench-survey-secret"
 PG_URL = os.environ.get(
     "SQM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -89,41 +92,27 @@ def prepare(url: str, stores: int) -> list[str]:
     return [signer.open_link("BENCH", f"S{i:03d}") for i in range(stores)], url  # type: ignore[return-value]
 
 
-async def load(
-    base: str, tokens: list[str], n: int, concurrency: int, offset: int = 0
-) -> tuple[list[float], int]:
-    latencies: list[float] = []
-    ok = 0
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for i in range(n):
-        queue.put_nowait(i)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-
-        async def worker() -> None:
-            nonlocal ok
-            while True:
-                try:
-                    i = queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    return
-                data = {
+def submissions(tokens: list[str], n: int, offset: int = 0) -> list[bytes]:
+    """``n`` pre-encoded answers, spread over the stores' links, each from another device."""
+    return [
+        post(
+            f"/s/{tokens[i % len(tokens)]}",
+            form_body(
+                {
                     "nps": str(i % 11),
                     "csat": str(1 + i % 5),
                     "segment": str(1 + i % 2),
                     "lang": "zh",
                 }
-                t = time.perf_counter()
-                r = await client.post(
-                    f"/s/{tokens[i % len(tokens)]}",
-                    data=data,
-                    headers={"user-agent": f"bench-{offset + i}"},
-                )
-                latencies.append(time.perf_counter() - t)
-                ok += r.status_code == 200 and "感谢" in r.text
+            ),
+            {"user-agent": f"bench-{offset + i}"},
+        )
+        for i in range(n)
+    ]
 
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return latencies, ok
+
+def thanked(status: int, body: bytes) -> bool:
+    return status == 200 and "感谢".encode() in body
 
 
 def main() -> None:
@@ -149,12 +138,16 @@ def main() -> None:
                 break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        asyncio.run(load(base, tokens, 200, args.concurrency))  # warm-up
-        t0 = time.perf_counter()
-        latencies, ok = asyncio.run(
-            load(base, tokens, args.requests, args.concurrency, offset=10**6)
+        warm = asyncio.run(run("127.0.0.1", args.port, submissions(tokens, 200), args.concurrency))
+        result = asyncio.run(
+            run(
+                "127.0.0.1",
+                args.port,
+                submissions(tokens, args.requests, offset=10**6),
+                args.concurrency,
+                check=thanked,
+            )
         )
-        wall = time.perf_counter() - t0
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -162,18 +155,39 @@ def main() -> None:
     with engine.connect() as c:
         stored = c.execute(select(func.count(SurveyResponse.id))).scalar_one()
     engine.dispose()
-    latencies.sort()
-    q = statistics.quantiles(latencies, n=100)
+    ok = result.passed
+    expected = ok + warm.passed
     print(
         f"{args.db}: {args.requests} submissions, concurrency {args.concurrency}, "
         f"{args.workers} server worker(s)"
     )
-    print(f"  throughput {args.requests / wall:,.0f} answers/s  (wall {wall:.1f} s)")
+    print(f"  {result.summary()}")
     print(
-        f"  latency p50 {1000 * q[49]:.1f} ms  p95 {1000 * q[94]:.1f} ms  p99 {1000 * q[98]:.1f} ms"
+        f"  accepted {ok} (plus {warm.passed} warm-up), stored {stored}: "
+        f"{'OK' if stored == expected else 'MISMATCH'}"
     )
-    print(
-        f"  accepted {ok} (plus 200 warm-up), stored {stored}: {'OK' if stored == ok + 200 else 'MISMATCH'}"
+    RESULTS_DIR.mkdir(exist_ok=True)
+    (RESULTS_DIR / f"survey_submit_{args.db}.json").write_text(
+        json.dumps(
+            {
+                "benchmark": "survey submissions over HTTP (loopback)",
+                "database": args.db,
+                "requests": args.requests,
+                "concurrency": args.concurrency,
+                "server_workers": args.workers,
+                "throughput_per_s": round(result.throughput, 1),
+                "latency_ms": {
+                    q: round(1000 * result.quantile(v), 2)
+                    for q, v in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
+                },
+                "stored_ok": stored == expected,
+                "load_average_1min": os.getloadavg()[0],
+                "machine": platform.platform(),
+                "cpus": os.cpu_count(),
+            },
+            indent=2,
+        )
+        + "\n"
     )
 
 

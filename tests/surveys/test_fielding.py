@@ -19,7 +19,8 @@ from sqm.domain.wave import FullPolicy, LinkMode
 from sqm.services import survey_fielding as sf
 from sqm.services.survey_links import LinkError, LinkSigner, SubmissionGuard
 from sqm.store.engine import make_sessionmaker
-from sqm.store.models import OrgUnit, Period, SurveyQuota, SurveyResponse
+from sqm.store.group_commit import GroupCommit
+from sqm.store.models import OrgUnit, Period, SurveyQuota, SurveyResponse, SurveyWave
 
 SIGNER = LinkSigner(b"fielding-test-secret-0123456789")
 
@@ -185,6 +186,117 @@ def test_refusals(nps_wave: tuple[Engine, dict[str, object]]) -> None:
             )
             == 1
         )
+
+
+def _pending(target: sf.LinkTarget, answers: dict[str, int] = GOOD) -> sf.PendingSubmission:
+    p = sf.prepare_submission(target, answers)
+    assert isinstance(p, sf.PendingSubmission)
+    return p
+
+
+def test_one_batch_decides_every_submission_as_if_alone(
+    nps_wave: tuple[Engine, dict[str, object]],
+) -> None:
+    """A group commit's batch: the closed-policy cell takes exactly its 5 places, a token
+    sent twice in one batch is used once, and the cell's over-quota policy still applies."""
+    engine, info = nps_wave
+    factory = make_sessionmaker(engine)
+    closing = _target(engine, SIGNER.open_link("W2", "S0"))
+    open_ = _target(engine, SIGNER.open_link("W1", "S1"))
+    token = _target(engine, info["issued"][0])  # type: ignore[index]
+    with factory() as s:
+        targets = {
+            (q.wave_id, q.unit_id): q.target
+            for q in s.scalars(select(SurveyQuota).where(SurveyQuota.segment == "*"))
+        }
+    places = targets[(closing.wave_id, closing.unit_id)]
+    room = targets[(open_.wave_id, open_.unit_id)]
+    batch = [_pending(closing) for _ in range(places + 2)]
+    batch += [_pending(token), _pending(token)]
+    batch += [_pending(open_) for _ in range(room + 3)]
+    with factory() as s:
+        results = sf.write_submissions(s, batch)
+        s.commit()
+    outcomes = [r.outcome for r in results]
+    assert outcomes[:places] == [sf.Outcome.ACCEPTED] * places
+    assert outcomes[places : places + 2] == [sf.Outcome.CELL_CLOSED] * 2
+    assert sorted(outcomes[places + 2 : places + 4]) == sorted(
+        [sf.Outcome.ACCEPTED, sf.Outcome.TOKEN_USED]
+    )
+    assert (
+        outcomes[places + 4 :]
+        == [sf.Outcome.ACCEPTED] * room + [sf.Outcome.ACCEPTED_OVER_QUOTA] * 3
+    )
+    with factory() as s:
+        rows = s.execute(
+            select(SurveyResponse.id, SurveyResponse.wave_id, SurveyResponse.over_quota)
+        ).all()
+        over = s.scalar(
+            select(SurveyQuota.over_quota).where(
+                SurveyQuota.wave_id == open_.wave_id, SurveyQuota.unit_id == open_.unit_id
+            )
+        )
+    stored_ids = [r.response_id for r in results if r.outcome.stored]
+    assert sorted(stored_ids) == sorted(r.id for r in rows)  # ids returned in request order
+    assert len(rows) == places + 1 + room + 3 and over == 3
+
+
+def test_a_wave_closed_after_its_link_was_read_is_refused_at_once(
+    nps_wave: tuple[Engine, dict[str, object]],
+) -> None:
+    """The link cache may still say "open": the write re-reads the wave, and only that
+    wave's answers are refused; the rest of the batch is stored."""
+    engine, _ = nps_wave
+    factory = make_sessionmaker(engine)
+    stale = _target(engine, SIGNER.open_link("W1", "S0"))
+    other = _target(engine, SIGNER.open_link("W2", "S1"))
+    with factory() as s:
+        s.get_one(SurveyWave, stale.wave_id).status = "closed"
+        s.commit()
+    with factory() as s:
+        results = sf.write_submissions(s, [_pending(stale), _pending(other), _pending(stale)])
+        s.commit()
+    assert [r.outcome for r in results] == [
+        sf.Outcome.WAVE_CLOSED,
+        sf.Outcome.ACCEPTED,
+        sf.Outcome.WAVE_CLOSED,
+    ]
+    with factory() as s:
+        assert s.scalar(select(func.count(SurveyResponse.id))) == 1
+        assert s.scalar(select(func.sum(SurveyQuota.achieved))) == 1
+
+
+def test_group_commit_stores_every_parallel_submission_once(
+    nps_wave: tuple[Engine, dict[str, object]],
+) -> None:
+    """Many threads hand submissions to one group commit (as the web page does): every
+    answer is stored exactly once with its own id, and the closed cell takes exactly its
+    quota."""
+    engine, _ = nps_wave
+    factory = make_sessionmaker(engine)
+    writer = GroupCommit(factory, sf.write_submissions, name="test")
+    open_ = _target(engine, SIGNER.open_link("W1", "S2"))
+    closing = _target(engine, SIGNER.open_link("W2", "S2"))
+    n = 120
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(
+            pool.map(lambda i: writer.submit_wait(_pending(open_ if i % 2 else closing)), range(n))
+        )
+    with factory() as s:
+        quota = {
+            q.wave_id: q
+            for q in s.scalars(select(SurveyQuota).where(SurveyQuota.unit_id == open_.unit_id))
+        }
+        stored = s.scalar(select(func.count(SurveyResponse.id)))
+    accepted = [r for r in results if r.outcome.stored]
+    assert stored == len(accepted) == n // 2 + quota[closing.wave_id].target
+    assert len({r.response_id for r in accepted}) == len(accepted)
+    assert quota[open_.wave_id].achieved + quota[open_.wave_id].over_quota == n // 2
+    assert (
+        sum(r.outcome is sf.Outcome.CELL_CLOSED for r in results)
+        == n // 2 - quota[closing.wave_id].target
+    )
+    assert writer.items == n and 1 <= writer.batches <= n
 
 
 def test_versions_and_amendments(sqlite_engine: Engine) -> None:

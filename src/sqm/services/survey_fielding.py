@@ -1,13 +1,15 @@
 """Fielding surveys: storing instrument versions, planning waves, issuing links, taking
 submissions all-or-nothing, audited amendments, and reading answers back for analysis.
 
-A submission runs in one transaction whose first statement is a write: the quota cell's
-counter is raised by a conditional UPDATE (``achieved < target``), a single-use token is
-marked used by ``… WHERE used_at IS NULL``, and the response row is inserted. Either all
-three happen or none, and two concurrent submissions can never take the same last place
-in a cell or use the same token twice (SQLite serialises writers; PostgreSQL locks the row).
-Look-ups (wave, store, instrument) happen before, outside the write transaction, so a
-SQLite writer never has to upgrade a read snapshot.
+A submission is written in a transaction whose first statement is a write: a single-use
+token is marked used by ``… WHERE used_at IS NULL``, the quota cell's counter is raised by
+a conditional UPDATE (``achieved < target``), and the response row is inserted. Either all
+happen or none, and two concurrent submissions can never take the same last place in a
+cell or use the same token twice (SQLite serialises writers; PostgreSQL locks the row).
+Look-ups (store, instrument) happen before, outside the write transaction, so a SQLite
+writer never has to upgrade a read snapshot. The web page hands submissions to a group
+commit (:mod:`sqm.store.group_commit`): many customers' submissions share one transaction
+and one commit, each still decided as if alone (:func:`write_submissions`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,18 @@ from enum import StrEnum
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    and_,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -344,8 +357,20 @@ def segment_of(answers: Mapping[str, Any]) -> str | None:
     return SEGMENT_CODES.get(int(code)) if isinstance(code, int | float) else None
 
 
-def submit(
-    factory: sessionmaker[Session],
+@dataclass(frozen=True)
+class PendingSubmission:
+    """A validated submission waiting to be written (see :func:`prepare_submission`)."""
+
+    target: LinkTarget
+    answers: dict[str, Any]
+    segment: str | None
+    cell_segment: str
+    lang: str
+    client: str | None
+    channel: str
+
+
+def prepare_submission(
     target: LinkTarget,
     raw_answers: Mapping[str, Any],
     *,
@@ -353,9 +378,10 @@ def submit(
     client: str | None = None,
     guard: SubmissionGuard | None = None,
     channel: str = "web",
-    retries: int = 5,
-) -> Submission:
-    """Store one respondent's answers all-or-nothing (see the module docstring)."""
+) -> PendingSubmission | Submission:
+    """Check a submission before any write: the link's wave is open (as last looked up), the
+    answers are valid, and the open-link guard lets this device through. Returns what to
+    write, or the final :class:`Submission` when there is nothing to write."""
     if target.status != WaveStatus.OPEN.value:
         return Submission(Outcome.WAVE_CLOSED)
     inst = target.instrument
@@ -371,25 +397,48 @@ def submit(
             return Submission(Outcome.DUPLICATE)
         if decision is GuardDecision.RATE_LIMITED:
             return Submission(Outcome.RATE_LIMITED)
+    return PendingSubmission(target, answers, segment, cell_segment, lang, client, channel)
+
+
+def submit(
+    factory: sessionmaker[Session],
+    target: LinkTarget,
+    raw_answers: Mapping[str, Any],
+    *,
+    lang: str = "zh",
+    client: str | None = None,
+    guard: SubmissionGuard | None = None,
+    channel: str = "web",
+    retries: int = 5,
+) -> Submission:
+    """Store one respondent's answers all-or-nothing, in a transaction of its own (see the
+    module docstring). The web page batches submissions with :func:`write_submissions`
+    through a group commit instead; both take the same path to the database."""
+    pending = prepare_submission(
+        target, raw_answers, lang=lang, client=client, guard=guard, channel=channel
+    )
+    if isinstance(pending, Submission):
+        return pending
     for attempt in range(retries):
-        try:
-            return _write(factory, target, answers, segment, cell_segment, lang, client, channel)
-        except OperationalError as exc:  # SQLite "database is locked" past the busy timeout
-            if "locked" not in str(exc).lower() or attempt == retries - 1:
+        with factory() as session:
+            try:
+                result = write_submissions(session, [pending])[0]
+                session.commit()
+                return result
+            except OperationalError as exc:  # SQLite "database is locked" past the busy timeout
+                session.rollback()
+                if "locked" not in str(exc).lower() or attempt == retries - 1:
+                    raise
+            except BaseException:
+                session.rollback()
                 raise
-            time.sleep(0.05 * (attempt + 1))
+        time.sleep(0.05 * (attempt + 1))
     raise AssertionError("unreachable")
 
 
 # Statements built once: a submission only binds values (no per-request SQL construction).
-_USE_TOKEN = (
-    update(SurveyToken)
-    .where(
-        SurveyToken.token_sha256 == bindparam("p_token"),
-        SurveyToken.wave_id == bindparam("p_wave"),
-        SurveyToken.used_at.is_(None),
-    )
-    .values(used_at=bindparam("p_now"))
+_FREE_TOKEN = (
+    update(SurveyToken).where(SurveyToken.token_sha256 == bindparam("p_token")).values(used_at=None)
 )
 _CELL = and_(
     SurveyQuota.wave_id == bindparam("p_wave"),
@@ -401,65 +450,199 @@ _TAKE_PLACE = (
     .where(_CELL, SurveyQuota.achieved < SurveyQuota.target)
     .values(achieved=SurveyQuota.achieved + 1)
 )
-_COUNT_OVER = update(SurveyQuota).where(_CELL).values(over_quota=SurveyQuota.over_quota + 1)
-_INSERT_RESPONSE = insert(SurveyResponse).returning(SurveyResponse.id)
+_COUNT_OVER = (
+    update(SurveyQuota)
+    .where(_CELL)
+    .values(over_quota=SurveyQuota.over_quota + bindparam("p_n", type_=Integer))
+)
+_INSERT_RESPONSES = insert(SurveyResponse).returning(
+    SurveyResponse.id, sort_by_parameter_order=True
+)
+_OPEN_WAVES = select(SurveyWave.id).where(
+    SurveyWave.id.in_(bindparam("p_waves", expanding=True)),
+    SurveyWave.status == WaveStatus.OPEN.value,
+)
 
 
-def _write(
-    factory: sessionmaker[Session],
-    target: LinkTarget,
-    answers: dict[str, Any],
-    segment: str | None,
-    cell_segment: str,
-    lang: str,
-    client: str | None,
-    channel: str,
-) -> Submission:
-    # Core on a bare connection: a submission is three statements, no ORM state needed.
-    engine = factory.kw["bind"]
-    now = utcnow()
-    cell = {"p_wave": target.wave_id, "p_unit": target.unit_id, "p_segment": cell_segment}
-    with engine.connect() as conn:
-        try:
-            if target.single_use:
-                done = conn.execute(
-                    _USE_TOKEN,
-                    {"p_token": target.token_sha256, "p_wave": target.wave_id, "p_now": now},
-                )
-                if done.rowcount != 1:
-                    conn.rollback()
-                    return Submission(Outcome.TOKEN_USED)
-            over = conn.execute(_TAKE_PLACE, cell).rowcount != 1
-            if over:
-                if target.full_policy == FullPolicy.THANK_AND_END.value:
-                    conn.rollback()
-                    return Submission(Outcome.SCREENED_OUT)
-                if target.full_policy == FullPolicy.CLOSE.value:
-                    conn.rollback()
-                    return Submission(Outcome.CELL_CLOSED)
-                conn.execute(_COUNT_OVER, cell)
-            response_id = conn.execute(
-                _INSERT_RESPONSE,
+_USE_TOKENS = (
+    update(SurveyToken)
+    .where(
+        tuple_(SurveyToken.token_sha256, SurveyToken.wave_id).in_(
+            bindparam("p_tokens", expanding=True)
+        ),
+        SurveyToken.used_at.is_(None),
+    )
+    .values(used_at=bindparam("p_now"))
+    .returning(SurveyToken.token_sha256, SurveyToken.wave_id)
+)
+
+# PostgreSQL: every cell of a batch in one statement. The cells are locked in id order (no
+# deadlock between two writers), read as they are once locked, and each takes
+# min(k, room) places; RETURNING gives the room it had, so each submission learns whether
+# it got a place exactly as if the k had come one at a time.
+_TAKE_PLACES_PG = text(
+    """
+    WITH wanted AS (
+        SELECT * FROM unnest(CAST(:waves AS integer[]), CAST(:units AS integer[]),
+                             CAST(:segments AS varchar[]), CAST(:ks AS integer[]))
+                 AS w(wave_id, unit_id, segment, k)
+    ), locked AS (
+        SELECT q.id, q.target - q.achieved AS room, w.k
+        FROM survey_quota q
+        JOIN wanted w ON q.wave_id = w.wave_id AND q.unit_id = w.unit_id AND q.segment = w.segment
+        ORDER BY q.id
+        FOR UPDATE OF q
+    )
+    UPDATE survey_quota q
+    SET achieved = q.achieved + LEAST(l.k, GREATEST(l.room, 0)),
+        over_quota = q.over_quota
+            + CASE WHEN :count_over THEN l.k - LEAST(l.k, GREATEST(l.room, 0)) ELSE 0 END
+    FROM locked l
+    WHERE q.id = l.id
+    RETURNING q.wave_id, q.unit_id, q.segment, LEAST(l.k, GREATEST(l.room, 0)) AS taken
+    """
+)
+
+
+def _take_places(
+    conn: Connection, wanted: dict[tuple[int, int, str], int], count_over: dict[int, bool]
+) -> dict[tuple[int, int, str], int]:
+    """Places taken per quota cell (wave, unit, segment) for ``k`` submissions each; cells
+    of waves whose policy keeps over-quota answers also count the rest as over quota."""
+    cells = sorted(wanted)
+    if conn.dialect.name == "postgresql":
+        taken: dict[tuple[int, int, str], int] = {}
+        for flag in sorted({count_over[c[0]] for c in cells}):
+            part = [c for c in cells if count_over[c[0]] == flag]
+            rows = conn.execute(
+                _TAKE_PLACES_PG,
                 {
-                    "wave_id": target.wave_id,
-                    "unit_id": target.unit_id,
-                    "instrument_id": target.instrument_id,
-                    "segment": segment,
-                    "over_quota": over,
-                    "channel": channel,
-                    "source_ref": None,
-                    "token_sha256": target.token_sha256,
-                    "client_hash": client,
-                    "lang": lang,
-                    "submitted_at": now,
-                    "answers": answers,
+                    "waves": [c[0] for c in part],
+                    "units": [c[1] for c in part],
+                    "segments": [c[2] for c in part],
+                    "ks": [wanted[c] for c in part],
+                    "count_over": flag,
                 },
-            ).scalar_one()
-            conn.commit()
-        except BaseException:
-            conn.rollback()
-            raise
-    return Submission(Outcome.ACCEPTED_OVER_QUOTA if over else Outcome.ACCEPTED, response_id)
+            )
+            taken.update({(w, u, seg): n for w, u, seg, n in rows})
+        return taken
+    # SQLite: no network round trips to save, and UPDATE … FROM cannot return the room it
+    # had; one conditional UPDATE per place, stopping at the first refusal.
+    taken = {}
+    for cell in cells:
+        params = {"p_wave": cell[0], "p_unit": cell[1], "p_segment": cell[2]}
+        n = 0
+        while n < wanted[cell] and conn.execute(_TAKE_PLACE, params).rowcount == 1:
+            n += 1
+        taken[cell] = n
+        over = wanted[cell] - n
+        if over and count_over[cell[0]]:
+            conn.execute(_COUNT_OVER, {**params, "p_n": over})
+    return taken
+
+
+def write_submissions(session: Session, pending: Sequence[PendingSubmission]) -> list[Submission]:
+    """Write many checked submissions in ``session``'s transaction (the caller commits) and
+    return each one's outcome, in order.
+
+    Every submission is decided as if it had come alone, in the order given: a single-use
+    token already used gives ``token_used`` (of two submissions with one token in a batch,
+    the first wins); in a quota cell with room for r of its k submissions the first r get a
+    place and the rest, by the wave's policy, ``screened_out``, ``cell_closed`` (the token
+    is handed back) or an over-quota answer. A wave closed since its link was looked up is
+    read inside the same transaction, so its answers are refused exactly: ``wave_closed``.
+    Statements are set-based (tokens in one, cells in one on PostgreSQL), so a batch costs
+    a few round trips whatever its size.
+    """
+    if not pending:
+        return []
+    conn = session.connection()
+    now = utcnow()
+    outcome: dict[int, Outcome] = {}
+    tokens = sorted(
+        {(p.target.token_sha256, p.target.wave_id) for p in pending if p.target.single_use},
+        key=lambda t: (t[0] or "", t[1]),
+    )
+    if tokens:
+        fresh = {
+            (r[0], r[1]) for r in conn.execute(_USE_TOKENS, {"p_tokens": tokens, "p_now": now})
+        }
+        for i, p in enumerate(pending):
+            key = (p.target.token_sha256, p.target.wave_id)
+            if not p.target.single_use:
+                continue
+            if key in fresh:
+                fresh.discard(key)  # a second use of it in this batch is refused
+            else:
+                outcome[i] = Outcome.TOKEN_USED
+    wanted: dict[tuple[int, int, str], int] = {}
+    for i, p in enumerate(pending):
+        if i not in outcome:
+            cell = (p.target.wave_id, p.target.unit_id, p.cell_segment)
+            wanted[cell] = wanted.get(cell, 0) + 1
+    count_over = {
+        p.target.wave_id: p.target.full_policy == FullPolicy.OVER_QUOTA.value for p in pending
+    }
+    room = _take_places(conn, wanted, count_over) if wanted else {}
+    refused_tokens: list[str] = []
+    for i, p in enumerate(pending):
+        if i in outcome:
+            continue
+        cell = (p.target.wave_id, p.target.unit_id, p.cell_segment)
+        if room.get(cell, 0) > 0:
+            room[cell] -= 1
+            outcome[i] = Outcome.ACCEPTED
+        elif count_over[p.target.wave_id]:
+            outcome[i] = Outcome.ACCEPTED_OVER_QUOTA
+        else:
+            outcome[i] = (
+                Outcome.SCREENED_OUT
+                if p.target.full_policy == FullPolicy.THANK_AND_END.value
+                else Outcome.CELL_CLOSED
+            )
+            if p.target.single_use and p.target.token_sha256:
+                refused_tokens.append(p.target.token_sha256)
+    for sha in sorted(refused_tokens):
+        conn.execute(_FREE_TOKEN, {"p_token": sha})
+    # Read after the first writes: a SQLite writer then already holds the lock, so it
+    # never has to upgrade a read snapshot that another process has made stale.
+    waves = sorted(count_over)
+    open_waves = set(conn.execute(_OPEN_WAVES, {"p_waves": waves}).scalars())
+    if len(open_waves) < len(waves):
+        session.rollback()
+        keep = [i for i, p in enumerate(pending) if p.target.wave_id in open_waves]
+        again = write_submissions(session, [pending[i] for i in keep])
+        merged = [Submission(Outcome.WAVE_CLOSED)] * len(pending)
+        for i, result in zip(keep, again, strict=True):
+            merged[i] = result
+        return merged
+    stored = [i for i in range(len(pending)) if outcome[i].stored]
+    ids: list[int] = []
+    if stored:
+        ids = list(
+            conn.execute(
+                _INSERT_RESPONSES,
+                [
+                    {
+                        "wave_id": pending[i].target.wave_id,
+                        "unit_id": pending[i].target.unit_id,
+                        "instrument_id": pending[i].target.instrument_id,
+                        "segment": pending[i].segment,
+                        "over_quota": outcome[i] is Outcome.ACCEPTED_OVER_QUOTA,
+                        "channel": pending[i].channel,
+                        "source_ref": None,
+                        "token_sha256": pending[i].target.token_sha256,
+                        "client_hash": pending[i].client,
+                        "lang": pending[i].lang,
+                        "submitted_at": now,
+                        "answers": pending[i].answers,
+                    }
+                    for i in stored
+                ],
+            ).scalars()
+        )
+    response_id = dict(zip(stored, ids, strict=True))
+    return [Submission(outcome[i], response_id.get(i)) for i in range(len(pending))]
 
 
 # ---------------------------------------------------------------- amendments

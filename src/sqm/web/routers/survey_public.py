@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqm.domain.instrument import Instrument, QuestionType, visible_questions
 from sqm.services import survey_fielding as sf
 from sqm.services.survey_links import LinkError, LinkSigner, SubmissionGuard
+from sqm.store.group_commit import GroupCommit
 from sqm.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -67,7 +68,7 @@ def _signer(request: Request) -> LinkSigner:
     return signer
 
 
-_TARGET_TTL_S = 3.0  # a closed wave is refused within seconds; links are looked up once
+_TARGET_TTL_S = 3.0  # links are looked up once; the write re-reads the wave's status
 
 
 def _target(request: Request, token: str) -> sf.LinkTarget:
@@ -88,6 +89,18 @@ def _target(request: Request, token: str) -> sf.LinkTarget:
         cache.clear()
     cache[token] = (now, target)
     return target
+
+
+def _writer(request: Request) -> GroupCommit[sf.PendingSubmission, sf.Submission]:
+    """The app's group commit for submissions: customers' answers arriving together share
+    one transaction, and the page waits for it without blocking other requests."""
+    writer: GroupCommit[sf.PendingSubmission, sf.Submission] | None = getattr(
+        request.app.state, "survey_writer", None
+    )
+    if writer is None:
+        writer = GroupCommit(request.app.state.sessionmaker, sf.write_submissions, name="survey")
+        request.app.state.survey_writer = writer
+    return writer
 
 
 def _lang(request: Request, inst_lang: str | None = None) -> str:
@@ -192,7 +205,12 @@ async def survey_submit(request: Request, token: str) -> Response:
             if sf.token_state(session, target) == "unknown":
                 return _message(request, "bad_link", lang, 404)
     answers = _form_answers(target.instrument, form)
-    result = sf.submit(factory, target, answers, lang=lang, client=_client(request), guard=_GUARD)
+    pending = sf.prepare_submission(
+        target, answers, lang=lang, client=_client(request), guard=_GUARD
+    )
+    result = (
+        pending if isinstance(pending, sf.Submission) else await _writer(request).submit(pending)
+    )
     if result.outcome is sf.Outcome.INVALID:
         errors = {e.field: e.message.get(lang) for e in result.errors}
         return _page(request, target, token, lang, answers, errors, status=422)
