@@ -270,7 +270,7 @@ def test_alert_pages_follow_scope_and_permissions(
     assert "SC-" not in page.text
     assert sm.get(f"/complaints/alerts/{foreign_id}").status_code == 404
     assert sm.get(f"/complaints/alerts/{mine_id}").status_code == 200
-    assert sm.post(f"/complaints/alerts/{mine_id}/ack", data={"comment": "x"}).status_code == 403
+    assert sm.post(f"/complaints/alerts/{mine_id}/ack", data={"note": "x"}).status_code == 403
 
     analyst = client_as("analyst")
     both = analyst.get("/complaints/alerts")
@@ -284,9 +284,9 @@ def test_alert_pages_follow_scope_and_permissions(
     assert re.search(r'id="alert-count">[^<]*<strong>2</strong>', dash.text)
 
     h = client_as("handler")
-    r = h.post(f"/complaints/alerts/{foreign_id}/ack", data={"comment": "已安排核查"})
+    r = h.post(f"/complaints/alerts/{foreign_id}/ack", data={"note": "已安排核查"})
     assert r.status_code == 303
-    assert h.post(f"/complaints/alerts/{foreign_id}/ack", data={"comment": "x"}).status_code == 422
+    assert h.post(f"/complaints/alerts/{foreign_id}/ack", data={"note": "x"}).status_code == 422
     r = h.post(f"/complaints/alerts/{foreign_id}/resolve", data={"note": "计费已更正"})
     assert r.status_code == 303
     detail = h.get(f"/complaints/alerts/{foreign_id}")

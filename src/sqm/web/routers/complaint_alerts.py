@@ -10,7 +10,7 @@ quality the chart shows the network KPIs of the same area and days beside the co
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -205,31 +205,19 @@ def alert_detail(
     )
 
 
-@router.post("/complaints/alerts/{alert_id}/ack", response_model=None)
-def alert_ack(
+@router.post("/complaints/alerts/{alert_id}/{action}", response_model=None)
+def alert_action(
     alert_id: int,
-    comment: str = Form(""),
-    p: Principal = Depends(alert_manager),
-    db: Session = Depends(get_db),
-) -> RedirectResponse:
-    a = _alert(db, p, alert_id)
-    try:
-        svc.acknowledge(db, a, p.user_id, comment, datetime.now(UTC))
-    except svc.ComplaintAlertError as exc:
-        raise InvalidInput(str(exc)) from None
-    return RedirectResponse(f"/complaints/alerts/{a.id}", status_code=303)
-
-
-@router.post("/complaints/alerts/{alert_id}/resolve", response_model=None)
-def alert_resolve(
-    alert_id: int,
+    action: Literal["ack", "resolve"],
     note: str = Form(""),
     p: Principal = Depends(alert_manager),
     db: Session = Depends(get_db),
 ) -> RedirectResponse:
+    """Acknowledge (``ack``, with a comment) or resolve (with a note) an alert."""
     a = _alert(db, p, alert_id)
+    step = svc.acknowledge if action == "ack" else svc.resolve
     try:
-        svc.resolve(db, a, p.user_id, note, datetime.now(UTC))
+        step(db, a, p.user_id, note, datetime.now(UTC))
     except svc.ComplaintAlertError as exc:
         raise InvalidInput(str(exc)) from None
     return RedirectResponse(f"/complaints/alerts/{a.id}", status_code=303)
