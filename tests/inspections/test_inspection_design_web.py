@@ -182,6 +182,33 @@ def test_edit_without_visits_updates_the_version_in_place(
     assert "badge_readable" in analyst.get(f"/inspections/checklists/{cid}").text
 
 
+def test_a_large_checklist_saves_in_one_form(app_client: Client, demo_engine: Engine) -> None:
+    """A real checklist may hold a hundred items or more: the editor's single form then has
+    well over the 1,000 fields a form parser allows by default."""
+    cid, _ = checklist_row(demo_engine)
+    analyst = app_client("analyst")
+    form = editor(analyst, cid)
+    for k in range(80):
+        add_node(
+            form,
+            f"extra{k}",
+            "item",
+            "s4i3",  # 整体服务感受
+            code=f"extra_{k}",
+            text_zh=f"补充检查项 {k}",
+            text_en=f"Extra item {k}",
+            kind="yes_no",
+            scale_max="1",
+            points="1",
+        )
+    assert sum(len(v) for v in form.values()) > 1500
+    r = analyst.post(f"/inspections/checklists/{cid}/edit", data=form)
+    assert r.status_code == 303, r.text[:500]
+    with make_sessionmaker(demo_engine)() as s:
+        cl = iv.checklist_of(s.get(InspectionChecklist, cid))
+        assert len(cl.items()) == 48 + 80 and cl.item("extra_79").text_en == "Extra item 79"
+
+
 def test_saving_a_version_with_visits_makes_the_next_one(
     app_client: Client, demo_engine: Engine, planned: dict[str, int]
 ) -> None:

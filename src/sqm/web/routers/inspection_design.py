@@ -30,8 +30,24 @@ from sqm.web.deps import csrf_protect, current_principal, get_db, load_form, req
 from sqm.web.errors import Conflict, Forbidden, NotFound
 from sqm.web.templating import render, request_locale
 
+#: The checklist editor sends the whole tree as one form: about a dozen fields per item, so a
+#: checklist of 100 items is some 1,500 fields — above Starlette's default limit of 1,000.
+MAX_FORM_FIELDS = 20_000
+
+
+async def load_large_form(request: Request) -> None:
+    """:func:`sqm.web.deps.load_form` with room for a whole checklist: the form is parsed
+    once here with the larger field limit, and ``load_form`` then reads Starlette's cached
+    copy."""
+    if request.method == "POST" and request.headers.get("content-type", "").startswith(
+        "application/x-www-form-urlencoded"
+    ):
+        await request.form(max_fields=MAX_FORM_FIELDS)
+    await load_form(request)
+
+
 router = APIRouter(
-    include_in_schema=False, dependencies=[Depends(load_form), Depends(csrf_protect)]
+    include_in_schema=False, dependencies=[Depends(load_large_form), Depends(csrf_protect)]
 )
 checklist_editor = require(Permission.EDIT_INDICATORS)
 weights_editor = require(Permission.EDIT_WEIGHTS)
