@@ -125,8 +125,11 @@ def checklist_versions(session: Session) -> list[VersionInfo]:
             )
         )
     )
-    current = {code: iv.current_checklist(session, code).id for code in {r.code for r in rows}}
-    return [VersionInfo(r, int(counts.get(r.id, 0)), current[r.code] == r.id) for r in rows]
+    current: dict[str, int] = {}
+    for r in rows:  # newest first: the first active version of a code is the one in use
+        if r.active and r.code not in current:
+            current[r.code] = r.id
+    return [VersionInfo(r, int(counts.get(r.id, 0)), current.get(r.code) == r.id) for r in rows]
 
 
 def visit_count(session: Session, checklist_id: int) -> int:
