@@ -90,11 +90,14 @@ def test_submit_review_appeal_and_producer(demo_engine: Engine) -> None:
         )
         assert v.total == pytest.approx(round(float(score_visits(lay, a, prof).total[0]), 2))
         assert v.vetoed == ["service_norms"]
-        tasks = iv.review_visit(s, v, accept=True, reviewer_id=analyst.id, today=date(2026, 11, 11))
+        reviewed = datetime(2026, 11, 11, 9, 0, tzinfo=UTC)
+        tasks = iv.review_visit(
+            s, v, accept=True, reviewer_id=analyst.id, today=reviewed.date(), now=reviewed
+        )
         assert {t.item_code for t in tasks} == {"no_idling", "farewell"}
         # appeal: not a finding, too late, then in time
         with pytest.raises(iv.InspectionError, match="not a finding"):
-            iv.raise_appeal(s, v, "greet_on_entry", analyst.id, "x")
+            iv.raise_appeal(s, v, "greet_on_entry", analyst.id, "x", today=reviewed.date())
         assert v.reviewed_at is not None
         late = v.reviewed_at.date() + timedelta(days=iv.APPEAL_DAYS + 1)
         with pytest.raises(iv.InspectionError, match="deadline"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -36,6 +36,7 @@ from sqm.methods.evidence_checks import (
     check_visit,
 )
 from sqm.methods.visit_score import answers_matrix, compile_checklist, score_visits
+from sqm.services.clock import SYSTEM_CLOCK
 from sqm.store.models import OrgUnit, Period
 from sqm.store.models.inspection import (
     InspectionAppeal,
@@ -58,8 +59,8 @@ class InspectionError(ValueError):
 
 
 def now_utc() -> datetime:
-    """The current time in UTC."""
-    return datetime.now(UTC)
+    """The current time in UTC (the system clock; the web layer passes its own clock)."""
+    return SYSTEM_CLOCK.now()
 
 
 def ensure_template_checklist(session: Session) -> InspectionChecklist:
@@ -513,7 +514,7 @@ def review_visit(
     if not accept:
         return []
     cl = checklist_of(visit.checklist)
-    due = (today or date.today()) + timedelta(days=RECTIFY_DAYS)
+    due = (today or SYSTEM_CLOCK.today()) + timedelta(days=RECTIFY_DAYS)
     tasks = []
     for code, v in visit.answers.items():
         if v is None or float(v) != 0 or code in visit.overturned:
@@ -542,7 +543,7 @@ def raise_appeal(
     today: date | None = None,
 ) -> InspectionAppeal:
     """A store manager appeals one finding of an accepted visit, within the deadline."""
-    today = today or date.today()
+    today = today or SYSTEM_CLOCK.today()
     if visit.status != "accepted" or visit.reviewed_at is None:
         raise InspectionError("only findings of accepted visits can be appealed")
     deadline = visit.reviewed_at.date() + timedelta(days=APPEAL_DAYS)
