@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
@@ -224,3 +225,42 @@ def test_batch_intake_judges_items_one_by_one(
     # a store manager cannot take complaints in
     sm = client_as("store.manager")
     assert sm.post("/api/v1/complaints/batch", json={"items": items}).status_code == 403
+
+
+def test_parallel_calls_share_transactions_and_each_gets_its_own_answer(
+    client_as: Callable[[str], TestClient], demo_engine: Engine
+) -> None:
+    """Calls arriving together go through the intake group commit: every new complaint is
+    stored once (repeats inside the burst answer 200 with the same id), a unit outside the
+    caller's scope is refused on its own, and the audit log names the caller for each row."""
+    own, _ = _stores(demo_engine)
+    with Session(demo_engine) as s:
+        before = s.scalar(select(func.count()).select_from(Complaint)) or 0
+    c = client_as("handler")
+    sids = [f"BURST-{i % 40}" for i in range(120)]  # 40 complaints, each sent three times
+
+    def send(i: int) -> tuple[int, dict[str, object]]:
+        unit = own if i % 10 else "NO-SUCH-UNIT"
+        r = c.post("/api/v1/complaints", json=_body(unit, sid=f"{sids[i]}-{unit}"))
+        return r.status_code, r.json()
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        answers = list(pool.map(send, range(120)))
+    ok = [(code, body) for code, body in answers if code in (200, 201)]
+    refused = [body for code, body in answers if code == 422]
+    assert len(refused) == 12 and all("unit_code" in str(b) for b in refused)
+    by_sid: dict[object, set[object]] = {}
+    for _, body in ok:
+        by_sid.setdefault(body["source_id"], set()).add(body["id"])
+    assert len(by_sid) == 36 and all(len(ids) == 1 for ids in by_sid.values())
+    assert sum(code == 201 for code, _ in ok) == 36
+    with Session(demo_engine) as s:
+        assert s.scalar(select(func.count()).select_from(Complaint)) == before + 36
+        actors = set(
+            s.scalars(
+                select(AuditEntry.username).where(
+                    AuditEntry.entity == "complaint", AuditEntry.action == "create"
+                )
+            )
+        )
+    assert actors == {"handler"}

@@ -211,20 +211,18 @@ def intake(
     A repeated delivery of the same complaint returns the stored one unchanged (idempotent).
     The SLA deadlines are computed from the channel and class policy on the business calendar.
     ``unit`` may be passed when the caller has already looked up ``data.unit_code``.
-    Intake should be the only write of its transaction (a lost race rolls the session back).
     """
     existing = _stored(session, data.source_system, data.source_id)
     if existing is not None:
         return existing, False
     c = _build(session, data, unit)
-    session.add(c)
     try:
-        session.flush()
+        # A savepoint: when another request stored the same complaint between our look-up
+        # and our insert, the unique (source_system, source_id) key keeps it single and
+        # only this insert is undone — not the rest of the caller's transaction (an import).
+        with session.begin_nested():
+            session.add(c)
     except IntegrityError:
-        # Another request stored the same complaint between our look-up and our insert: the
-        # unique (source_system, source_id) key kept it single; answer with the stored one.
-        # Intake is the whole transaction, so rolling it back loses nothing else.
-        session.rollback()
         again = _stored(session, data.source_system, data.source_id)
         if again is None:
             raise
@@ -241,6 +239,7 @@ class BatchResult:
     id: int | None
     created: bool
     error: str | None = None
+    field: str | None = None  # the input field the error is about, when it is one field
 
 
 def intake_many(
@@ -282,7 +281,11 @@ def intake_many(
             unit = units.get(d.unit_code)
             if unit is None or (allowed_units is not None and d.unit_code not in allowed_units):
                 results[i] = BatchResult(
-                    i, None, False, f"unit_code {d.unit_code!r} is not an org unit in your scope"
+                    i,
+                    None,
+                    False,
+                    f"unit_code {d.unit_code!r} is not an org unit in your scope",
+                    "unit_code",
                 )
                 continue
             try:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from collections.abc import Callable, Iterator
 
 from fastapi import Depends, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from sqm.domain.roles import Permission
 from sqm.services.scope import Principal, load_principal, principal_for
@@ -38,16 +40,80 @@ def csrf_token(request: Request) -> str:
     return str(tok)
 
 
-def _bearer_principal(request: Request, db: Session) -> Principal | None:
+TOKEN_CACHE_S = 5.0
+"""How long a verified API token's principal is reused without reading the database: a
+capturing system sends a complaint every millisecond, and reading the token, its user and
+grants each time cost more than storing the complaint. A revoked token, a deactivated user
+or a changed grant takes effect within this many seconds."""
+
+
+def _token_digest(request: Request) -> str | None:
     auth = request.headers.get("authorization", "")
     if not auth.lower().startswith("bearer "):
         return None
-    digest = hashlib.sha256(auth[7:].strip().encode()).hexdigest()
+    return hashlib.sha256(auth[7:].strip().encode()).hexdigest()
+
+
+def _token_cache(request: Request) -> dict[str, tuple[float, Principal]]:
+    cache: dict[str, tuple[float, Principal]] | None = getattr(
+        request.app.state, "token_principals", None
+    )
+    if cache is None:
+        cache = request.app.state.token_principals = {}
+    return cache
+
+
+def cached_token_principal(request: Request) -> Principal | None:
+    """The principal of the request's bearer token if it was verified moments ago."""
+    digest = _token_digest(request)
+    if digest is None:
+        return None
+    hit = _token_cache(request).get(digest)
+    if hit is None or time.monotonic() - hit[0] > TOKEN_CACHE_S:
+        return None
+    request.state.via_token = True
+    return hit[1]
+
+
+def _bearer_principal(request: Request, db: Session) -> Principal | None:
+    digest = _token_digest(request)
+    if digest is None:
+        return None
+    cached = cached_token_principal(request)
+    if cached is not None:
+        return cached
     tok = db.scalar(select(ApiToken).where(ApiToken.token_sha256 == digest))
     if tok is None or tok.revoked or not tok.user.active:
         return None
     request.state.via_token = True
-    return principal_for(db, tok.user)
+    p = principal_for(db, tok.user)
+    cache = _token_cache(request)
+    if len(cache) > 10_000:
+        cache.clear()
+    cache[digest] = (time.monotonic(), p)
+    return p
+
+
+def _principal_from_db(request: Request) -> Principal | None:
+    with request.app.state.sessionmaker() as db:
+        p = _bearer_principal(request, db)
+        if p is None:
+            uid = request.session.get("uid")
+            p = load_principal(db, int(uid)) if uid else None
+        return p
+
+
+async def fast_principal(request: Request) -> Principal:
+    """The caller (API token or signed-in user) for endpoints that must not wait on a
+    worker thread: a recently verified token costs no database read at all; anything else
+    is read in the thread pool. Anonymous callers get 401 / a login redirect."""
+    p = cached_token_principal(request)
+    if p is None:
+        p = await run_in_threadpool(_principal_from_db, request)
+    if p is None:
+        raise LoginRequired()
+    request.state.principal = p
+    return p
 
 
 def optional_principal(request: Request, db: Session = Depends(get_db)) -> Principal | None:
@@ -82,7 +148,7 @@ def require(permission: Permission) -> Callable[[Principal], Principal]:
     return check
 
 
-def csrf_protect(request: Request) -> None:
+async def csrf_protect(request: Request) -> None:
     """Reject unsafe requests without the session's CSRF token (form field or header).
 
     Requests authenticated by an API bearer token carry no cookie and need no token.

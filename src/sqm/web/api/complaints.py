@@ -8,21 +8,25 @@ outside it is a 404.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from sqm.domain.complaint_taxonomy import Channel, Status, TransitionError
 from sqm.domain.roles import Permission
 from sqm.services import complaint_handling as ch
 from sqm.services.scope import Principal
+from sqm.store.audit import Actor, bind_actor
+from sqm.store.group_commit import GroupCommit
 from sqm.store.models import Complaint, OrgUnit, User
-from sqm.web.deps import csrf_protect, current_principal, get_db, require
+from sqm.web.deps import csrf_protect, current_principal, fast_principal, get_db, require
 from sqm.web.errors import Forbidden, InvalidInput, NotFound
 
 handler = require(Permission.HANDLE_COMPLAINTS)
@@ -125,27 +129,91 @@ def _get(db: Session, p: Principal, complaint_id: int) -> Complaint:
     return c
 
 
+@dataclass(frozen=True)
+class _Intake:
+    """One complaint from one API call, waiting for the intake group commit."""
+
+    data: ch.ComplaintInput
+    principal: Principal
+
+
+@dataclass(frozen=True)
+class _Taken:
+    status: int  # 201 stored now, 200 stored before, 422 refused, 404 stored outside scope
+    body: dict[str, Any] | None = None
+    error: str | None = None
+    field: str | None = None
+
+
+def _write_intake(session: Session, items: Sequence[_Intake]) -> list[_Taken]:
+    """Store one group-commit batch of API calls (all from one caller: the group key is the
+    user, so the audit log attributes every row to them) and answer each call."""
+    p = items[0].principal
+    bind_actor(session, Actor(p.user_id, p.username))
+    codes = sorted({i.data.unit_code for i in items})
+    allowed = {
+        u.code: u
+        for u in session.scalars(select(OrgUnit).where(OrgUnit.code.in_(codes), p.unit_filter()))
+    }
+    results = ch.intake_many(session, [i.data for i in items], allowed)
+    ids = sorted({r.id for r in results if r.id is not None})
+    stored = {
+        c.id: c
+        for c in session.scalars(
+            select(Complaint)
+            .where(Complaint.id.in_(ids))
+            .options(joinedload(Complaint.unit), joinedload(Complaint.handler))
+        ).unique()
+    }
+    out: list[_Taken] = []
+    for r in results:
+        if r.id is None:
+            out.append(_Taken(422, error=r.error, field=r.field))
+        elif not r.created and not p.sees(stored[r.id].unit):
+            out.append(_Taken(404, error="no such complaint in your scope"))
+        else:
+            body = _out(stored[r.id], p).model_dump(mode="json")
+            out.append(_Taken(201 if r.created else 200, body))
+    return out
+
+
+def _intake_writer(request: Request) -> GroupCommit[_Intake, _Taken]:
+    writer: GroupCommit[_Intake, _Taken] | None = getattr(
+        request.app.state, "complaint_writer", None
+    )
+    if writer is None:
+        writer = GroupCommit(
+            request.app.state.sessionmaker,
+            _write_intake,
+            name="complaints",
+            key=lambda item: item.principal.user_id,
+        )
+        request.app.state.complaint_writer = writer
+    return writer
+
+
 @router.post(
     "", response_model=ComplaintOut, status_code=201, summary="Take in a complaint (idempotent)"
 )
-def create_complaint(
-    body: ComplaintIn, p: Principal = Depends(handler), db: Session = Depends(get_db)
+async def create_complaint(
+    body: ComplaintIn, request: Request, p: Principal = Depends(fast_principal)
 ) -> Any:
     """Store the complaint once per (source_system, source_id): 201 when new, 200 with the
-    stored complaint when the same complaint was sent before."""
-    unit = db.scalar(select(OrgUnit).where(OrgUnit.code == body.unit_code))
-    if unit is None or not p.sees(unit):
+    stored complaint when the same complaint was sent before.
+
+    Calls arriving together are stored in one transaction by a group commit; each is still
+    judged on its own, and its answer is sent only once it has been committed."""
+    if not p.can(Permission.HANDLE_COMPLAINTS):
+        raise Forbidden(f"this needs the permission '{Permission.HANDLE_COMPLAINTS.value}'")
+    data = ch.ComplaintInput(**body.model_dump(mode="python"))
+    taken = await _intake_writer(request).submit(_Intake(data, p))
+    if taken.status == 422:
         raise InvalidInput(
-            f"unit_code {body.unit_code!r} is not an org unit in your scope", {"field": "unit_code"}
+            taken.error or "invalid complaint", {"field": taken.field} if taken.field else None
         )
-    try:
-        c, created = ch.intake(db, ch.ComplaintInput(**body.model_dump(mode="python")), unit)
-    except ch.ComplaintError as exc:
-        raise InvalidInput(str(exc)) from None
-    if not created and not p.sees(c.unit):
-        raise NotFound("no such complaint in your scope")
-    out = _out(c, p).model_dump(mode="json")
-    return JSONResponse(out, status_code=201 if created else 200)
+    if taken.status == 404:
+        raise NotFound(taken.error or "no such complaint in your scope")
+    return JSONResponse(taken.body, status_code=taken.status)
 
 
 class BatchIn(BaseModel):
