@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from dataclasses import field as field_
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Literal
@@ -37,6 +38,7 @@ from sqm.domain.sla import (
     sla_status,
 )
 from sqm.services.scope import Principal
+from sqm.store.ids import assign_ids
 from sqm.store.models import (
     Complaint,
     ComplaintNote,
@@ -181,6 +183,7 @@ def _build(session: Session, data: ComplaintInput, unit: OrgUnit | None) -> Comp
         complaint_class=klass.value,
         customer_ref=data.customer_ref,
         unit_id=unit.id,
+        unit=unit,  # the caller's answer names the unit without loading it again
         category=category,
         subcategory=data.subcategory,
         category_confirmed=data.subcategory is not None,
@@ -240,6 +243,7 @@ class BatchResult:
     created: bool
     error: str | None = None
     field: str | None = None  # the input field the error is about, when it is one field
+    complaint: Complaint | None = field_(default=None, compare=False, repr=False)  # when new
 
 
 def intake_many(
@@ -292,6 +296,7 @@ def intake_many(
                 fresh[key] = (i, _build(session, d, unit))
             except ComplaintError as exc:
                 results[i] = BatchResult(i, None, False, str(exc))
+        assign_ids(session, (c for _, c in fresh.values()))
         session.add_all(c for _, c in fresh.values())
         try:
             session.flush()
@@ -300,14 +305,16 @@ def intake_many(
             if attempt == attempts - 1:
                 raise
             continue
-        session.add_all(
+        changes = [
             ComplaintStatusChange(complaint_id=c.id, from_status=None, to_status=c.status)
             for _, c in fresh.values()
-        )
+        ]
+        assign_ids(session, changes)
+        session.add_all(changes)
         for i, d in enumerate(items):
             if results[i] is None:
                 first, c = fresh[(d.source_system, d.source_id)]
-                results[i] = BatchResult(i, c.id, first == i)
+                results[i] = BatchResult(i, c.id, first == i, complaint=c if first == i else None)
         return [r for r in results if r is not None]
     raise AssertionError("unreachable")  # pragma: no cover
 

@@ -19,6 +19,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from sqm.store.base import Base
+from sqm.store.ids import PREASSIGN, assign_ids
 from sqm.store.models.user import AuditEntry
 
 
@@ -109,6 +110,7 @@ def _record_changes(session: Session, _ctx: Any, _instances: Any) -> None:
         if isinstance(obj, Base) and obj.__audited__:
             pending.append(("delete", obj, _snapshot(obj)))
     created: list[tuple[AuditEntry, Base]] = session.info.setdefault("sqm_audit_created", [])
+    entries: list[AuditEntry] = []
     for action, obj, changes in pending:
         entry = AuditEntry(
             user_id=actor.user_id,
@@ -118,9 +120,16 @@ def _record_changes(session: Session, _ctx: Any, _instances: Any) -> None:
             entity_id=_entity_id(obj),
             changes=changes,
         )
-        session.add(entry)
+        entries.append(entry)
         if action == "create":
-            created.append((entry, obj))
+            drawn = getattr(obj, "id", None)  # an id drawn ahead (store.ids) is final
+            if isinstance(drawn, int):
+                entry.entity_id = str(drawn)
+            else:
+                created.append((entry, obj))
+    if session.info.get(PREASSIGN):
+        assign_ids(session, entries)
+    session.add_all(entries)
 
 
 @event.listens_for(Session, "after_flush_postexec")

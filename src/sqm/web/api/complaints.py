@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from sqm.domain.complaint_taxonomy import Channel, Status, TransitionError
 from sqm.domain.roles import Permission
@@ -25,6 +25,7 @@ from sqm.services import complaint_handling as ch
 from sqm.services.scope import Principal
 from sqm.store.audit import Actor, bind_actor
 from sqm.store.group_commit import GroupCommit
+from sqm.store.ids import PREASSIGN
 from sqm.store.models import Complaint, OrgUnit, User
 from sqm.web.deps import csrf_protect, current_principal, fast_principal, get_db, require
 from sqm.web.errors import Forbidden, InvalidInput, NotFound
@@ -150,21 +151,20 @@ def _write_intake(session: Session, items: Sequence[_Intake]) -> list[_Taken]:
     user, so the audit log attributes every row to them) and answer each call."""
     p = items[0].principal
     bind_actor(session, Actor(p.user_id, p.username))
+    session.info[PREASSIGN] = True
     codes = sorted({i.data.unit_code for i in items})
     allowed = {
         u.code: u
         for u in session.scalars(select(OrgUnit).where(OrgUnit.code.in_(codes), p.unit_filter()))
     }
     results = ch.intake_many(session, [i.data for i in items], allowed)
-    ids = sorted({r.id for r in results if r.id is not None})
-    stored = {
-        c.id: c
-        for c in session.scalars(
-            select(Complaint)
-            .where(Complaint.id.in_(ids))
-            .options(joinedload(Complaint.unit), joinedload(Complaint.handler))
-        ).unique()
-    }
+    # New complaints are at hand; only those sent before are read back.
+    stored = {r.id: r.complaint for r in results if r.complaint is not None}
+    again = sorted({r.id for r in results if r.id is not None and r.id not in stored})
+    if again:
+        stored.update(
+            (c.id, c) for c in session.scalars(select(Complaint).where(Complaint.id.in_(again)))
+        )
     out: list[_Taken] = []
     for r in results:
         if r.id is None:

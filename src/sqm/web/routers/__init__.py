@@ -4,8 +4,10 @@ Every module listed must expose ``router`` (a FastAPI ``APIRouter``).
 """
 
 ROUTER_MODULES: list[str] = [
-    # first: the public survey page is the busiest route (customers' phones)
-    "sqm.web.routers.survey_public",
+    # first, the busiest routes: routes are matched in order, one by one (a third of an
+    # API call's CPU went to matching when the complaint intake came last)
+    "sqm.web.routers.survey_public",  # customers' phones
+    "sqm.web.api.complaints",  # capturing systems' intake
     "sqm.web.routers.auth",
     "sqm.web.routers.home",
     "sqm.web.routers.org",
@@ -24,6 +26,5 @@ ROUTER_MODULES: list[str] = [
     "sqm.web.api.org_units",
     "sqm.web.api.indicators",
     "sqm.web.api.weight_profiles",
-    "sqm.web.api.complaints",
     "sqm.web.api.inspections",
 ]
