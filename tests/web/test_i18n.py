@@ -29,6 +29,24 @@ def test_every_template_message_has_chinese() -> None:
     assert missing == [], "untranslated:\n" + "\n".join(missing)
 
 
+def test_no_message_is_translated_two_ways() -> None:
+    """The catalogues are merged into one: a message translated differently in two of them
+    shows whichever was loaded last on every page (a wave "open" once read 未处理)."""
+    from babel.messages.pofile import read_po
+
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for po in sorted((TEMPLATES.parent.parent / "locale" / "zh" / "LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as fh:
+            for m in read_po(fh):
+                if not m.id or not m.string or m.context:
+                    continue
+                first = seen.setdefault(str(m.id), (po.name, str(m.string)))
+                if first[1] != m.string:
+                    clashes.append(f"{m.id!r}: {first} vs {(po.name, m.string)}")
+    assert clashes == []
+
+
 @pytest.mark.parametrize(
     ("requested", "header", "expected"),
     [
