@@ -296,8 +296,14 @@ def intake_many(
                 fresh[key] = (i, _build(session, d, unit))
             except ComplaintError as exc:
                 results[i] = BatchResult(i, None, False, str(exc))
-        assign_ids(session, (c for _, c in fresh.values()))
-        session.add_all(c for _, c in fresh.values())
+        new = [c for _, c in fresh.values()]
+        # The first step of each life-cycle goes in the same flush (the relationship fills
+        # in the complaint's id), so a batch costs one flush whatever its size.
+        changes = [
+            ComplaintStatusChange(complaint=c, from_status=None, to_status=c.status) for c in new
+        ]
+        assign_ids(session, [*new, *changes])
+        session.add_all(new)
         try:
             session.flush()
         except IntegrityError:
@@ -305,12 +311,6 @@ def intake_many(
             if attempt == attempts - 1:
                 raise
             continue
-        changes = [
-            ComplaintStatusChange(complaint_id=c.id, from_status=None, to_status=c.status)
-            for _, c in fresh.values()
-        ]
-        assign_ids(session, changes)
-        session.add_all(changes)
         for i, d in enumerate(items):
             if results[i] is None:
                 first, c = fresh[(d.source_system, d.source_id)]

@@ -15,14 +15,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import cast
 
-from sqlalchemy import Table, bindparam, text
+from sqlalchemy import Table, text
 from sqlalchemy.orm import Session
 
 from sqm.store.base import Base
 
-_DRAW = text(
-    "SELECT nextval(pg_get_serial_sequence(:tbl, 'id')) FROM generate_series(1, :n)"
-).bindparams(bindparam("tbl"), bindparam("n"))
+_SEQUENCE = text("SELECT pg_get_serial_sequence(:tbl, 'id')")
+_DRAW = text("SELECT nextval(CAST(:seq AS regclass)) FROM generate_series(1, :n)")
+_SEQUENCES: dict[tuple[str, str], str] = {}  # (database url, table) → sequence
+
 
 PREASSIGN = "sqm_preassign_ids"
 """``session.info`` flag: the audit log draws its entries' ids too (see store.audit)."""
@@ -39,7 +40,11 @@ def assign_ids(session: Session, rows: Iterable[Base]) -> None:
         pk = [c.name for c in table.primary_key.columns]
         if pk == ["id"] and getattr(row, "id", None) is None:
             by_table.setdefault(table.name, []).append(row)
+    url = session.get_bind().engine.url.render_as_string(hide_password=True)
     for name, need in by_table.items():
-        ids = session.execute(_DRAW, {"tbl": name, "n": len(need)}).scalars().all()
+        seq = _SEQUENCES.get((url, name))
+        if seq is None:
+            seq = _SEQUENCES[(url, name)] = session.execute(_SEQUENCE, {"tbl": name}).scalar_one()
+        ids = session.execute(_DRAW, {"seq": seq, "n": len(need)}).scalars().all()
         for row, new_id in zip(need, ids, strict=True):
             row.id = new_id  # type: ignore[attr-defined]
