@@ -8,17 +8,17 @@ change leaves no audit entry and a committed one always has one.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import Table, event, insert, inspect
 from sqlalchemy.orm import Session
 
-from sqm.store.base import Base
+from sqm.store.base import Base, utcnow
 from sqm.store.ids import PREASSIGN, assign_ids
 from sqm.store.models.user import AuditEntry
 
@@ -156,6 +156,32 @@ def actor_of(session: Session) -> Actor:
 def bind_actor(session: Session, actor: Actor) -> None:
     """Attribute every change made through ``session`` to ``actor``."""
     session.info["sqm_actor"] = actor
+
+
+def record_inserts(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Audit rows inserted without the ORM (bulk intake): the same entries a flush writes —
+    ``create``, the row's id, every column's value — in one ``executemany``."""
+    if not rows:
+        return
+    actor = actor_of(session)
+    columns = [c.name for c in table.columns if c.name not in _SKIP]
+    now = utcnow()
+    session.connection().execute(
+        insert(AuditEntry),
+        [
+            {
+                "at": now,
+                "user_id": actor.user_id,
+                "username": actor.username,
+                "action": "create",
+                "entity": table.name,
+                "entity_id": str(row["id"]),
+                "changes": {c: _plain(row.get(c)) for c in columns},
+                "note": None,
+            }
+            for row in rows
+        ],
+    )
 
 
 def record(
