@@ -45,7 +45,7 @@ PG_URL = os.environ.get(
 SERVER = """
 import sys, uvicorn
 port, workers = int(sys.argv[1]), int(sys.argv[2])
-uvicorn.run("sqm.web.app:create_app", factory=True, host="127.0.0.1", port=port,
+uvicorn.run("sqm.web.asgi:app", host="127.0.0.1", port=port,
             workers=workers, log_level="warning", access_log=False)
 """
 
