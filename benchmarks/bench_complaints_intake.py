@@ -222,7 +222,8 @@ def main() -> None:
         "load_average_1m": round(os.getloadavg()[0], 2),
     }
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    name = f"complaints_intake_batch{args.batch}.json" if args.batch else "complaints_intake.json"
+    name = f"complaints_intake_w{args.workers}"
+    name += f"_batch{args.batch}.json" if args.batch else ".json"
     (RESULTS_DIR / name).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 

@@ -167,7 +167,7 @@ def main() -> None:
         f"{'OK' if stored == expected else 'MISMATCH'}"
     )
     RESULTS_DIR.mkdir(exist_ok=True)
-    (RESULTS_DIR / f"survey_submit_{args.db}.json").write_text(
+    (RESULTS_DIR / f"survey_submit_{args.db}_w{args.workers}.json").write_text(
         json.dumps(
             {
                 "benchmark": "survey submissions over HTTP (loopback)",
