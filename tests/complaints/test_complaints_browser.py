@@ -6,25 +6,21 @@ larger one in the background with the progress bar polling)."""
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from conftest import CHROMIUM, serving
 from sqm.config import Settings
 from sqm.domain.org import UnitKind
 from sqm.services import complaint_handling as ch
 from sqm.store.models import Complaint, OrgUnit, User
 from sqm.web.app import create_app
 
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian chromium not installed"),
@@ -32,29 +28,14 @@ pytestmark = [
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def live(demo_engine: Engine, tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
     app = create_app(
         Settings(database_url=str(demo_engine.url), secret_key="browser", data_dir=tmp_path),
         engine=demo_engine,
     )
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    th = threading.Thread(target=server.run, daemon=True)
-    th.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    th.join(timeout=10)
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture

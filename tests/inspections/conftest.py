@@ -9,21 +9,17 @@ the demo's last period (2026-11).
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from conftest import sign_in
+from conftest import serving, sign_in
 from sqm.config import Settings
 from sqm.services.clock import FixedClock, system_clock
 from sqm.services.inspection_visits import ensure_template_checklist
@@ -33,7 +29,6 @@ from sqm.store.models.inspection import InspectionPlanEntry
 
 NOW = datetime(2026, 11, 18, 10, 30, tzinfo=UTC)
 TODAY: date = NOW.date()
-CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 
 
@@ -72,20 +67,8 @@ def app_client(demo_engine: Engine, tmp_path: Path) -> Iterator[Callable[[str], 
 @pytest.fixture
 def live(demo_engine: Engine, tmp_path: Path) -> Iterator[str]:
     """The pinned-clock app served by uvicorn on a free port (for the browser tests)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    app = pinned_app(demo_engine, tmp_path)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    th = threading.Thread(target=server.run, daemon=True)
-    th.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    th.join(timeout=10)
+    with serving(pinned_app(demo_engine, tmp_path)) as url:
+        yield url
 
 
 @pytest.fixture

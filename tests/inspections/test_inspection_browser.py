@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
+from conftest import CHROMIUM
 from sqm.domain.checklist_template import template_checklist
 from sqm.services.inspection_visits import review_visit
 from sqm.store.engine import make_sessionmaker
 from sqm.store.models.inspection import InspectionVisit
 
-from .conftest import ARGS, CHROMIUM, NOW
+from .conftest import ARGS, NOW
 from .conftest import sign_in_page as _sign_in
 
 pytestmark = [

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
+from conftest import CHROMIUM
 from sqm.domain.checklist_template import ProfileKey
 from sqm.services import inspection_visits as iv
 from sqm.store.engine import make_sessionmaker
@@ -26,7 +27,7 @@ from sqm.store.models.inspection import (
     InspectionWeightProfile,
 )
 
-from .conftest import ARGS, CHROMIUM, NOW, TODAY, sign_in_page
+from .conftest import ARGS, NOW, TODAY, sign_in_page
 
 Client = Callable[[str], TestClient]
 FormData = dict[str, list[str]]

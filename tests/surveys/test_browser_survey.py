@@ -4,16 +4,13 @@ group at a time, submit, and find the answer counted in the analyst's quota view
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import Engine, select
 
+from conftest import CHROMIUM, serving
 from sqm.config import Settings
 from sqm.domain.instrument_templates import servqual
 from sqm.services import survey_fielding as sf
@@ -22,27 +19,11 @@ from sqm.store.engine import make_sessionmaker
 from sqm.store.models import OrgUnit, Period
 from sqm.web.app import create_app
 
-CHROMIUM = "/usr/bin/chromium"
 SECRET = "browser-survey-test"
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian chromium not installed"),
 ]
-
-
-class _Server(threading.Thread):
-    def __init__(self, engine: Engine) -> None:
-        super().__init__(daemon=True)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = int(s.getsockname()[1])
-        app = create_app(Settings(database_url=str(engine.url), secret_key=SECRET), engine=engine)
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        )
-
-    def run(self) -> None:
-        self.server.run()
 
 
 @pytest.fixture
@@ -65,15 +46,11 @@ def served(demo_engine: Engine) -> Iterator[tuple[str, str, int, str]]:
         s.commit()
         wave_id, unit = wave.id, store.code
     token = LinkSigner(SECRET.encode().ljust(16, b".")).open_link("B-SQ", unit)
-    server = _Server(demo_engine)
-    server.start()
-    for _ in range(200):
-        if server.server.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{server.port}", token, wave_id, unit
-    server.server.should_exit = True
-    server.join(timeout=10)
+    app = create_app(
+        Settings(database_url=str(demo_engine.url), secret_key=SECRET), engine=demo_engine
+    )
+    with serving(app) as url:
+        yield url, token, wave_id, unit
 
 
 def test_phone_answers_servqual_and_it_is_counted(

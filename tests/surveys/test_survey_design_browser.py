@@ -6,59 +6,29 @@ find it in the waves list."""
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import Engine, func, select
 
+from conftest import CHROMIUM, serving
 from sqm.config import Settings
 from sqm.store.engine import make_sessionmaker
 from sqm.store.models import OrgUnit, SurveyQuota, SurveyResponse, SurveyWave
 from sqm.web.app import create_app
 
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian chromium not installed"),
 ]
 
 
-class _Server(threading.Thread):
-    def __init__(self, engine: Engine) -> None:
-        super().__init__(daemon=True)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = int(s.getsockname()[1])
-        settings = Settings(database_url=str(engine.url), secret_key="browser-design-test")
-        self.server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(settings, engine=engine),
-                host="127.0.0.1",
-                port=self.port,
-                log_level="warning",
-            )
-        )
-
-    def run(self) -> None:
-        self.server.run()
-
-
 @pytest.fixture
 def served(demo_engine: Engine) -> Iterator[str]:
-    server = _Server(demo_engine)
-    server.start()
-    for _ in range(200):
-        if server.server.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{server.port}"
-    server.server.should_exit = True
-    server.join(timeout=10)
+    settings = Settings(database_url=str(demo_engine.url), secret_key="browser-design-test")
+    with serving(create_app(settings, engine=demo_engine)) as url:
+        yield url
 
 
 def test_design_an_instrument_and_plan_a_wave(

@@ -4,20 +4,16 @@ server: sign in, browse and search the org tree, switch the language."""
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import Engine
 
+from conftest import CHROMIUM, CHROMIUM_ARGS, serving
 from sqm.config import Settings
 from sqm.web.app import create_app
 
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(
@@ -25,55 +21,14 @@ pytestmark = [
         reason="Debian chromium not installed (make test installs it)",
     ),
 ]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class ServerThread(threading.Thread):
-    """uvicorn serving the real app on a free loopback port, in a thread."""
-
-    def __init__(self, engine: Engine) -> None:
-        super().__init__(daemon=True)
-        self.port = _free_port()
-        app = create_app(
-            Settings(database_url=str(engine.url), secret_key="browser-test"), engine=engine
-        )
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        )
-
-    def run(self) -> None:
-        self.server.run()
-
-    def __enter__(self) -> str:
-        self.start()
-        for _ in range(200):
-            if self.server.started:
-                break
-            time.sleep(0.05)
-        return f"http://127.0.0.1:{self.port}"
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.join(timeout=10)
 
 
 @pytest.fixture
 def live_server(demo_engine: Engine) -> Iterator[str]:
-    with ServerThread(demo_engine) as url:
+    app = create_app(
+        Settings(database_url=str(demo_engine.url), secret_key="browser-test"), engine=demo_engine
+    )
+    with serving(app) as url:
         yield url
 
 
