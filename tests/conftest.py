@@ -11,6 +11,7 @@ import contextlib
 import os
 import re
 import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -40,9 +41,27 @@ DEMO_PASSWORD = "sqm-demo-2026"
 
 
 def shared_data_dir() -> Path:
-    """The public reference data sets: $SQM_SHARED_DATA, else ../shared/data beside the repo."""
+    """The public reference data sets (not ours to copy: some carry no licence, some GPL):
+    $SQM_SHARED_DATA, else ../shared/data beside this checkout, else beside the checkout it
+    was cloned from (``git clone . /tmp/fresh`` still finds them)."""
     env = os.environ.get("SQM_SHARED_DATA")
-    return Path(env) if env else REPO.parent / "shared" / "data"
+    if env:
+        return Path(env)
+    beside = REPO.parent / "shared" / "data"
+    if beside.is_dir():
+        return beside
+    try:
+        origin = subprocess.run(
+            ["git", "-C", str(REPO), "config", "--get", "remote.origin.url"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+    except OSError:
+        origin = ""
+    if origin and "://" not in origin and Path(origin).is_dir():
+        return Path(origin).resolve().parent / "shared" / "data"
+    return beside
 
 
 @pytest.fixture(scope="session")

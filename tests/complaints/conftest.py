@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+
+from conftest import shared_data_dir
 
 DATA = Path(__file__).resolve().parent / "data"
 
 
 def shared_data() -> Path:
-    """The public data folder: $SQM_SHARED_DATA, else <repo>/../shared/data."""
-    env = os.environ.get("SQM_SHARED_DATA")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2].parent / "shared" / "data"
+    """The public data folder (see the root conftest)."""
+    return shared_data_dir()
 
 
 @pytest.fixture(scope="session")

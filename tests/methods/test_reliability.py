@@ -16,7 +16,6 @@ References:
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from conftest import shared_data_dir
 from sqm.methods._validation import MethodInputError
 from sqm.methods.reliability import (
     alpha_if_deleted,
@@ -48,38 +48,39 @@ HERE = Path(__file__).resolve().parent
 REF = json.loads((HERE / "data" / "reliability_reference.json").read_text())
 
 
-def shared_data() -> Path:
-    env = os.environ.get("SQM_SHARED_DATA")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+REL = shared_data_dir() / "reliability"
 
 
-REL = shared_data() / "reliability"
+def _public(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"public data set not found at {path}")
+    return path
 
 
 @pytest.fixture(scope="module")
 def alpha_long() -> pd.DataFrame:
-    long = pd.read_csv(REL / "pingouin_cronbach_alpha.csv")
+    long = pd.read_csv(_public(REL / "pingouin_cronbach_alpha.csv"))
     return long.pivot(index="Subj", columns="Items", values="Scores")
 
 
 @pytest.fixture(scope="module")
 def alpha_missing() -> pd.DataFrame:
-    return pd.read_csv(REL / "pingouin_cronbach_wide_missing.csv", encoding="utf-8-sig")
+    return pd.read_csv(_public(REL / "pingouin_cronbach_wide_missing.csv"), encoding="utf-8-sig")
 
 
 @pytest.fixture(scope="module")
 def ecsi() -> pd.DataFrame:
-    return pd.read_csv(shared_data() / "ecsi" / "satisfaction.csv", index_col=0)
+    return pd.read_csv(_public(shared_data_dir() / "ecsi" / "satisfaction.csv"), index_col=0)
 
 
 @pytest.fixture(scope="module")
 def test01() -> pd.DataFrame:
-    return pd.read_csv(REL / "factor_analyzer_test01.csv")
+    return pd.read_csv(_public(REL / "factor_analyzer_test01.csv"))
 
 
 @pytest.fixture(scope="module")
 def test02() -> pd.DataFrame:
-    return pd.read_csv(REL / "factor_analyzer_test02.csv")
+    return pd.read_csv(_public(REL / "factor_analyzer_test02.csv"))
 
 
 ECSI_BLOCKS = ["IMAG", "EXPE", "QUAL", "VAL", "SAT", "LOY"]

@@ -11,15 +11,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
+from conftest import shared_data_dir
 from sqm.store.engine import make_engine
 
 
 def shared_data() -> Path:
-    """The public data folder: $SQM_SHARED_DATA, else <repo>/../shared/data."""
-    env = os.environ.get("SQM_SHARED_DATA")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2].parent / "shared" / "data"
+    """The public data folder (see the root conftest)."""
+    return shared_data_dir()
 
 
 @pytest.fixture(scope="session")
