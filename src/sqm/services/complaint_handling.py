@@ -347,7 +347,7 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> None:
     ORM writes for :func:`intake` (its audit entries included)."""
     if not rows:
         return
-    insert_with_ids(session, Complaint.__table__, rows)  # type: ignore[arg-type]
+    insert_with_ids(session, Complaint, rows)
     now = utcnow()
     steps: list[dict[str, Any]] = [
         {
@@ -360,9 +360,9 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> None:
         }
         for row in rows
     ]
-    insert_with_ids(session, ComplaintStatusChange.__table__, steps)  # type: ignore[arg-type]
-    record_inserts(session, Complaint.__table__, rows)  # type: ignore[arg-type]
-    record_inserts(session, ComplaintStatusChange.__table__, steps)  # type: ignore[arg-type]
+    insert_with_ids(session, ComplaintStatusChange, steps)
+    record_inserts(session, Complaint, rows)
+    record_inserts(session, ComplaintStatusChange, steps)
 
 
 def change_status(

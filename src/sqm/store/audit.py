@@ -13,13 +13,12 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Table, event, insert, inspect
 from sqlalchemy.orm import Session
 
 from sqm.store.base import Base, utcnow
-from sqm.store.ids import PREASSIGN, assign_ids
 from sqm.store.models.user import AuditEntry
 
 
@@ -110,7 +109,6 @@ def _record_changes(session: Session, _ctx: Any, _instances: Any) -> None:
         if isinstance(obj, Base) and obj.__audited__:
             pending.append(("delete", obj, _snapshot(obj)))
     created: list[tuple[AuditEntry, Base]] = session.info.setdefault("sqm_audit_created", [])
-    entries: list[AuditEntry] = []
     for action, obj, changes in pending:
         entry = AuditEntry(
             user_id=actor.user_id,
@@ -120,16 +118,9 @@ def _record_changes(session: Session, _ctx: Any, _instances: Any) -> None:
             entity_id=_entity_id(obj),
             changes=changes,
         )
-        entries.append(entry)
+        session.add(entry)
         if action == "create":
-            drawn = getattr(obj, "id", None)  # an id drawn ahead (store.ids) is final
-            if isinstance(drawn, int):
-                entry.entity_id = str(drawn)
-            else:
-                created.append((entry, obj))
-    if session.info.get(PREASSIGN):
-        assign_ids(session, entries)
-    session.add_all(entries)
+            created.append((entry, obj))
 
 
 @event.listens_for(Session, "after_flush_postexec")
@@ -158,12 +149,13 @@ def bind_actor(session: Session, actor: Actor) -> None:
     session.info["sqm_actor"] = actor
 
 
-def record_inserts(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+def record_inserts(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> None:
     """Audit rows inserted without the ORM (bulk intake): the same entries a flush writes —
     ``create``, the row's id, every column's value — in one ``executemany``."""
     if not rows:
         return
     actor = actor_of(session)
+    table = cast(Table, model.__table__)
     columns = [c.name for c in table.columns if c.name not in _SKIP]
     now = utcnow()
     session.connection().execute(

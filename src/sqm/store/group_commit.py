@@ -69,6 +69,7 @@ class GroupCommit(Generic[T, R]):
         self._lock_retries = lock_retries
         self._queue: queue.SimpleQueue[tuple[T, Future[R]]] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._conn: Connection | None = None  # held by the writer thread while it runs
         self._start_lock = threading.Lock()
         self.name = name
         self.batches = 0  # committed transactions (for tests and benchmarks)
@@ -106,7 +107,7 @@ class GroupCommit(Generic[T, R]):
     def _run(self) -> None:
         # While busy, the writer keeps one connection: checking one out of the pool per
         # batch costs a liveness ping, a round trip as dear as a statement.
-        self._conn: Connection | None = None
+        self._conn = None
         try:
             self._loop()
         finally:

@@ -94,13 +94,18 @@ def _bearer_principal(request: Request, db: Session) -> Principal | None:
     return p
 
 
+def _caller(request: Request, db: Session) -> Principal | None:
+    """The API token's principal, else the signed-in session's user, else None."""
+    p = _bearer_principal(request, db)
+    if p is None:
+        uid = request.session.get("uid")
+        p = load_principal(db, int(uid)) if uid else None
+    return p
+
+
 def _principal_from_db(request: Request) -> Principal | None:
     with request.app.state.sessionmaker() as db:
-        p = _bearer_principal(request, db)
-        if p is None:
-            uid = request.session.get("uid")
-            p = load_principal(db, int(uid)) if uid else None
-        return p
+        return _caller(request, db)
 
 
 async def fast_principal(request: Request) -> Principal:
@@ -118,10 +123,7 @@ async def fast_principal(request: Request) -> Principal:
 
 def optional_principal(request: Request, db: Session = Depends(get_db)) -> Principal | None:
     """The signed-in user (session cookie or API bearer token), or None."""
-    p = _bearer_principal(request, db)
-    if p is None:
-        uid = request.session.get("uid")
-        p = load_principal(db, int(uid)) if uid else None
+    p = _caller(request, db)
     if p is not None:
         request.state.principal = p
         bind_actor(db, Actor(p.user_id, p.username))

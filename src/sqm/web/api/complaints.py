@@ -25,7 +25,6 @@ from sqm.services import complaint_handling as ch
 from sqm.services.scope import Principal
 from sqm.store.audit import Actor, bind_actor
 from sqm.store.group_commit import GroupCommit
-from sqm.store.ids import PREASSIGN
 from sqm.store.models import Complaint, OrgUnit, User
 from sqm.web.deps import csrf_protect, current_principal, fast_principal, get_db, require
 from sqm.web.errors import Forbidden, InvalidInput, NotFound
@@ -151,7 +150,6 @@ def _write_intake(session: Session, items: Sequence[_Intake]) -> list[_Taken]:
     user, so the audit log attributes every row to them) and answer each call."""
     p = items[0].principal
     bind_actor(session, Actor(p.user_id, p.username))
-    session.info[PREASSIGN] = True
     codes = sorted({i.data.unit_code for i in items})
     allowed = {
         u.code: u
