@@ -27,8 +27,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sqm.services.network_kpi import DuckDbKpiEngine, Grain, Level
-from sqm.services.network_kpi.synthetic import synthetic_inventory
+from sqm.services.network.kpi import DuckDbKpiEngine, Grain, Level
+from sqm.services.network.kpi.synthetic import synthetic_inventory
 
 KPIS = ["rrc_setup_sr", "bearer_setup_sr", "drop_rate", "ho_sr", "dl_user_thp", "availability"]
 ROOT = Path("/tmp/sqm-bench-network")

@@ -17,8 +17,8 @@ import numpy as np
 
 from sqm.domain.instrument import Facet
 from sqm.domain.instrument_templates import servqual
-from sqm.services import survey_analysis as sa
-from sqm.services.survey_demo_data import demo_stores, servqual_answers
+from sqm.services.surveys import analysis as sa
+from sqm.services.surveys.demo_data import demo_stores, servqual_answers
 
 
 def main() -> None:

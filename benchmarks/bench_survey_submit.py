@@ -30,8 +30,8 @@ from load_generator import form_body, post, run
 from sqlalchemy import func, select, text
 
 from sqm.domain.instrument_templates import nps_csat
-from sqm.services import survey_fielding as sf
-from sqm.services.survey_links import LinkSigner
+from sqm.services.surveys import fielding as sf
+from sqm.services.surveys.links import LinkSigner
 from sqm.store.engine import make_engine, make_sessionmaker
 from sqm.store.migrate import upgrade
 from sqm.store.models import OrgUnit, Period, SurveyResponse

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from sqm.services.visit_plan import PlanRules, check_plan, plan_month
+from sqm.services.inspections.visit_plan import PlanRules, check_plan, plan_month
 
 
 def make_data(n_stores: int, n_insp: int, n_terr: int, seed: int = 7):

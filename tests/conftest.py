@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, text
 
-from sqm.config import Settings
+from sqm.config import Settings, get_settings
 from sqm.store.engine import make_engine, make_sessionmaker
 from sqm.store.migrate import upgrade
 
@@ -62,6 +62,14 @@ def shared_data_dir() -> Path:
     if origin and "://" not in origin and Path(origin).is_dir():
         return Path(origin).resolve().parent / "shared" / "data"
     return beside
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    """Each test reads the settings of its own environment (SQM_* set by monkeypatch)."""
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -32,6 +32,17 @@ class Settings(BaseSettings):
     shared_data: Path | None = Field(
         default=None, description="Folder of the public reference data sets (../shared/data)."
     )
+    network_dir: Path = Field(
+        default=Path(),
+        description="Where the network Parquet datasets live; <data_dir>/network by default.",
+    )
+
+    @model_validator(mode="after")
+    def _network_under_data(self) -> Settings:
+        # unset (or empty) means "beside the other data"
+        if self.network_dir == Path():
+            self.network_dir = self.data_dir / "network"
+        return self
 
 
 @lru_cache(maxsize=1)

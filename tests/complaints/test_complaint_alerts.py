@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sqm.domain.org import UnitKind
-from sqm.services import complaint_alerts as svc
+from sqm.services.complaints import alerts as svc
 from sqm.store.audit import Actor, acting_as
 from sqm.store.models import AuditEntry, OrgUnit, User
 from sqm.store.models.complaint_alert import ComplaintAlert, ComplaintAlertEvent
@@ -299,7 +299,7 @@ def test_alert_pages_follow_scope_and_permissions(
 
 @pytest.mark.slow
 def test_demo_step_raises_the_injected_hotspots_as_alerts(sqlite_engine: Engine) -> None:
-    from sqm.services.complaint_demo import HOTSPOTS
+    from sqm.services.complaints.demo import HOTSPOTS
     from sqm.services.demo import DEMO_STEPS, run_demo
 
     steps = [
@@ -309,8 +309,8 @@ def test_demo_step_raises_the_injected_hotspots_as_alerts(sqlite_engine: Engine)
         sqlite_engine,
         steps=[
             *steps,
-            ("complaints", "sqm.services.complaint_demo:build_demo_complaints"),
-            ("complaint alerts", "sqm.services.complaint_alerts:build_demo_alerts"),
+            ("complaints", "sqm.services.complaints.demo:build_demo_complaints"),
+            ("complaint alerts", "sqm.services.complaints.alerts:build_demo_alerts"),
         ],
     )
     with Session(sqlite_engine) as s:

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from sqm.domain.org import UnitKind
 from sqm.ingest.network.counters import MeasurementDataset
-from sqm.services import complaint_alerts as alerts
-from sqm.services.complaint_network import HotspotArea, area_daily_kpis, complaints_per_day
+from sqm.services.complaints import alerts
+from sqm.services.complaints.hotspots import HotspotArea, area_daily_kpis, complaints_per_day
 from sqm.store.models import OrgUnit
 from sqm.store.models.network import NetworkCell
 

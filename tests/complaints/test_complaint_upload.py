@@ -19,7 +19,7 @@ from conftest import sign_in
 from sqm.config import Settings
 from sqm.domain.org import UnitKind
 from sqm.domain.roles import Role
-from sqm.services import complaint_upload as up
+from sqm.services.complaints import upload as up
 from sqm.services.users import create_user, grant
 from sqm.store.models import AuditEntry, Complaint, OrgUnit
 from sqm.web.app import create_app

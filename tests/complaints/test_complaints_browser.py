@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from conftest import CHROMIUM, serving
 from sqm.config import Settings
 from sqm.domain.org import UnitKind
-from sqm.services import complaint_handling as ch
+from sqm.services.complaints import handling as ch
 from sqm.store.models import Complaint, OrgUnit, User
 from sqm.web.app import create_app
 

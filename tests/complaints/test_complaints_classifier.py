@@ -20,10 +20,10 @@ import numpy as np
 import pytest
 
 from sqm.domain.complaint_texts import generate
+from sqm.domain.errors import RuleError
 from sqm.ingest.complaints import load_comcast
-from sqm.methods._validation import MethodInputError
 from sqm.methods.text_classifier import ComplaintClassifier, from_bytes, to_bytes, tokenize, train
-from sqm.services import complaint_classifier as service
+from sqm.services.complaints import classifier as service
 
 
 def _corpus(n: int, seed: int, templates: str, language: str = "zh") -> tuple[list[str], list[str]]:
@@ -110,7 +110,7 @@ def test_persistence_round_trip_and_corrections(
 
 
 def test_bad_input() -> None:
-    with pytest.raises(MethodInputError, match="at least two"):
+    with pytest.raises(RuleError, match="at least two"):
         train(["a", "b"], ["x", "x"])
-    with pytest.raises(MethodInputError, match="single string"):
+    with pytest.raises(RuleError, match="single string"):
         train("abc", ["x", "y", "z"])  # type: ignore[arg-type]

@@ -9,8 +9,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from sqm.methods.complaint_measures import HotspotWindow, hotspots
-from sqm.services.complaint_demo import HOTSPOTS
-from sqm.services.complaint_indicators import complaint_values
+from sqm.services.complaints.demo import HOTSPOTS
+from sqm.services.complaints.indicators import complaint_values
 from sqm.services.demo import DEMO_STEPS, run_demo
 from sqm.store.models import Complaint, OrgUnit, Period
 
@@ -22,7 +22,7 @@ def test_demo_complaints_and_indicator_values(sqlite_engine: Engine) -> None:
     ]
     ctx = run_demo(
         sqlite_engine,
-        steps=[*steps, ("complaints", "sqm.services.complaint_demo:build_demo_complaints")],
+        steps=[*steps, ("complaints", "sqm.services.complaints.demo:build_demo_complaints")],
     )
     n = int(ctx.extra["complaints"])  # type: ignore[call-overload]
     assert 10_000 < n < 40_000

@@ -14,7 +14,7 @@ MODULES = [
     "sqm.ingest.complaints",
     "sqm.methods.complaint_measures",
     "sqm.methods.text_classifier",
-    "sqm.services.complaint_handling",
+    "sqm.services.complaints.handling",
 ]
 
 

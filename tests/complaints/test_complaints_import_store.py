@@ -16,9 +16,9 @@ from sqm.domain.complaint_texts import generate
 from sqm.domain.org import UnitKind
 from sqm.ingest.complaints import read_complaint_table
 from sqm.methods.text_classifier import train
-from sqm.services import complaint_classifier as svc
-from sqm.services import complaint_handling as ch
-from sqm.services.complaint_import import store_import
+from sqm.services.complaints import classifier as svc
+from sqm.services.complaints import handling as ch
+from sqm.services.complaints.imports import store_import
 from sqm.store.models import Complaint, OrgUnit
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from sqm.domain.org import UnitKind
-from sqm.services import complaint_handling as ch
+from sqm.services.complaints import handling as ch
 from sqm.store.engine import make_sessionmaker
 from sqm.store.models import Complaint, ComplaintStatusChange, OrgUnit
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from sqm.methods._validation import MethodInputError
+from sqm.domain.errors import RuleError
 from sqm.methods.complaint_measures import (
     HotspotWindow,
     benjamini_hochberg,
@@ -64,7 +64,7 @@ def test_complaint_rate_per_ten_thousand_and_per_million() -> None:
     assert r.loc["B", "rate"] == pytest.approx(2.5)
     assert r.loc["C", "count"] == 0 and r.loc["C", "rate"] == 0
     assert complaint_rate(df, cust, per=1e6).loc["A", "rate"] == pytest.approx(200.0)
-    with pytest.raises(MethodInputError, match="customers"):
+    with pytest.raises(RuleError, match="customers"):
         complaint_rate(df, pd.Series({"A": 10, "B": 0}))
 
 
@@ -228,11 +228,11 @@ def test_pareto_cumulative_share_and_vital_few() -> None:
 
 
 def test_bad_input_is_named() -> None:
-    with pytest.raises(MethodInputError, match="satisfaction"):
+    with pytest.raises(RuleError, match="satisfaction"):
         satisfaction(pd.DataFrame({"satisfaction": [7]}))
-    with pytest.raises(MethodInputError, match=r"needs column\(s\) \['contacts'\]"):
+    with pytest.raises(RuleError, match=r"needs column\(s\) \['contacts'\]"):
         first_contact_resolution(pd.DataFrame({"resolved_at": [pd.NaT]}))
-    with pytest.raises(MethodInputError, match="windows"):
+    with pytest.raises(RuleError, match="windows"):
         HotspotWindow(
             pd.Timestamp("2026-02-01"),
             pd.Timestamp("2026-02-08"),

@@ -9,7 +9,9 @@ import pytest
 
 from sqm import config
 from sqm.domain import org, period, roles
-from sqm.services import evaluation, indicator_system, passwords, scope, weight_profile
+from sqm.services import passwords, scope
+from sqm.services.evaluation import evaluate as evaluation
+from sqm.services.evaluation import indicator_system, weight_profile
 from sqm.store import engine
 from sqm.web import i18n
 

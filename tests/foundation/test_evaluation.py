@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine, select
 
-from sqm.services.evaluation import LeafSpec, evaluate_period, leaf_scores
+from sqm.services.evaluation.evaluate import LeafSpec, evaluate_period, leaf_scores
 from sqm.store.engine import make_sessionmaker, transaction
 from sqm.store.models import AuditEntry, IndicatorValue, OrgUnit, Period, UnitScore
 
@@ -137,7 +137,7 @@ def test_composite_veto_error_and_rollup(demo_engine: Engine) -> None:
 
 
 def test_unknown_period_is_refused(demo_engine: Engine) -> None:
-    from sqm.services.evaluation import EvaluationError
+    from sqm.services.evaluation.evaluate import EvaluationError
 
     with pytest.raises(EvaluationError, match="no period"), make_sessionmaker(demo_engine)() as s:
         evaluate_period(s, "2031-01")

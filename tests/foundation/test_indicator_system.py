@@ -6,8 +6,12 @@ import pytest
 from sqlalchemy import Engine, select
 
 from sqm.domain import plan_indicators
-from sqm.services.indicator_system import IndicatorRuleError, upsert_system, validate_node_rows
-from sqm.services.weight_profile import (
+from sqm.services.evaluation.indicator_system import (
+    IndicatorRuleError,
+    upsert_system,
+    validate_node_rows,
+)
+from sqm.services.evaluation.weight_profile import (
     NodeRef,
     WeightRuleError,
     global_weights,

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, select
 from conftest import serving, sign_in
 from sqm.config import Settings
 from sqm.services.clock import FixedClock, system_clock
-from sqm.services.inspection_visits import ensure_template_checklist
+from sqm.services.inspections.visits import ensure_template_checklist
 from sqm.store.engine import make_sessionmaker
 from sqm.store.models import OrgUnit, Period, User
 from sqm.store.models.inspection import InspectionPlanEntry

@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from sqm.domain.roles import Role
-from sqm.services import inspection_design as design
-from sqm.services import inspection_visits as iv
+from sqm.services.inspections import design
+from sqm.services.inspections import visits as iv
 from sqm.services.users import create_user, grant
 from sqm.store.engine import make_sessionmaker
 from sqm.store.models import ApiToken, OrgUnit, Period, User

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select
 
 from conftest import CHROMIUM
 from sqm.domain.checklist_template import template_checklist
-from sqm.services.inspection_visits import review_visit
+from sqm.services.inspections.visits import review_visit
 from sqm.store.engine import make_sessionmaker
 from sqm.store.models.inspection import InspectionVisit
 

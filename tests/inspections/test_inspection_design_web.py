@@ -17,7 +17,7 @@ from sqlalchemy import Engine, func, select
 
 from conftest import CHROMIUM
 from sqm.domain.checklist_template import ProfileKey
-from sqm.services import inspection_visits as iv
+from sqm.services.inspections import visits as iv
 from sqm.store.engine import make_sessionmaker
 from sqm.store.models import AuditEntry, OrgUnit, Period
 from sqm.store.models.inspection import (
@@ -533,7 +533,7 @@ def _intercept_answers(engine: Engine, n_copies: int = 2) -> None:
     from scipy.linalg import hadamard
 
     from sqm.domain.instrument_templates import store_intercept
-    from sqm.services.survey_fielding import store_instrument
+    from sqm.services.surveys.fielding import store_instrument
     from sqm.store.models import SurveyResponse, SurveyWave
 
     h = hadamard(16)[:, 1:14]

@@ -11,8 +11,8 @@ from sqlalchemy import Engine, select
 
 from sqm.domain.checklist_template import template_checklist, template_profile
 from sqm.methods.visit_score import compile_checklist, score_visits
-from sqm.services import inspection_visits as iv
-from sqm.services.indicator_sources import collect_values
+from sqm.services.evaluation.sources import collect_values
+from sqm.services.inspections import visits as iv
 from sqm.store.engine import make_sessionmaker
 from sqm.store.models import OrgUnit, Period, User
 from sqm.store.models.inspection import InspectionVisit

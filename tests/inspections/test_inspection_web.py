@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from conftest import sign_in
 from sqm.domain.checklist_template import template_checklist
-from sqm.services.inspection_visits import ensure_template_checklist
+from sqm.services.inspections.visits import ensure_template_checklist
 from sqm.store.engine import make_sessionmaker
 from sqm.store.models import OrgUnit, Period, User
 from sqm.store.models.inspection import (
@@ -306,8 +306,8 @@ def test_evidence_is_served_only_to_those_who_may_see_the_visit(app_client, plan
 
 
 def test_plan_calendar_rechecks_hand_edits(app_client, demo_engine) -> None:  # type: ignore[no-untyped-def]
-    from sqm.services.inspection_planning import plan_period, save_plan
-    from sqm.services.visit_plan import PlanRules
+    from sqm.services.inspections.planning import plan_period, save_plan
+    from sqm.services.inspections.visit_plan import PlanRules
 
     factory = make_sessionmaker(demo_engine)
     with factory() as s:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sqm.services.visit_plan import (
+from sqm.services.inspections.visit_plan import (
     PlanRules,
     check_plan,
     export_plan_xlsx,
@@ -229,7 +229,7 @@ def test_bad_input_is_named() -> None:
 def test_plan_from_the_demo_database(demo_engine) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
-    from sqm.services.inspection_planning import plan_period, save_plan
+    from sqm.services.inspections.planning import plan_period, save_plan
     from sqm.store.engine import make_sessionmaker
     from sqm.store.models import Period
     from sqm.store.models.inspection import InspectionPlanEntry

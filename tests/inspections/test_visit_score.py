@@ -15,7 +15,7 @@ from hypothesis import strategies as hst
 
 from sqm.domain.checklist import Checklist, ChecklistItem, Indicator, ItemKind, Section
 from sqm.domain.checklist_template import template_checklist, template_profile
-from sqm.methods._validation import MethodInputError
+from sqm.domain.errors import RuleError
 from sqm.methods.visit_score import (
     calibration_agreement,
     compile_checklist,
@@ -84,14 +84,14 @@ def test_veto_zeroes_only_its_indicator(small: Checklist) -> None:
 
 
 def test_not_applicable_only_where_allowed(small: Checklist) -> None:
-    with pytest.raises(MethodInputError, match=r"'a'.*not applicable"):
+    with pytest.raises(RuleError, match=r"'a'.*not applicable"):
         score_visits(small, [[NAN, 4, 1, 1, 1, 2]], [1, 1, 1])
 
 
 def test_answers_out_of_range(small: Checklist) -> None:
-    with pytest.raises(MethodInputError, match=r"'b'.*0 to 4"):
+    with pytest.raises(RuleError, match=r"'b'.*0 to 4"):
         score_visits(small, [[1, 5, 1, 1, 1, 2]], [1, 1, 1])
-    with pytest.raises(MethodInputError, match="one column per checklist item"):
+    with pytest.raises(RuleError, match="one column per checklist item"):
         score_visits(small, [[1, 1]], [1, 1, 1])
 
 

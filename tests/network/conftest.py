@@ -23,7 +23,7 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
     pytest.importorskip("pyspark")
-    from sqm.services.network_kpi import local_spark_session
+    from sqm.services.network.kpi import local_spark_session
 
     session = local_spark_session("sqm-tests", cores=2)
     yield session
@@ -45,7 +45,7 @@ def _network_demo_template(
     steps = [
         s for s in DEMO_STEPS if s[1].startswith("sqm.services.demo:") and s[0] != "evaluation"
     ]
-    steps.append(("network", "sqm.services.demo_network:build_demo_network"))
+    steps.append(("network", "sqm.services.network.demo:build_demo_network"))
     run_demo(eng, steps=steps)
     with eng.connect() as c:
         c.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from sqm.services.network_alerts import (
+from sqm.services.network.alerts import (
     AlertError,
     Detection,
     SmtpSettings,

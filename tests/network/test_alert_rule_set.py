@@ -24,10 +24,10 @@ from sqm.methods.alert_rules import (
     Sustained,
     Trend,
 )
-from sqm.services.alert_rule_set import RuleSetError, load_rule_set, parse_rule_set
-from sqm.services.network_kpi import DuckDbKpiEngine
-from sqm.services.network_kpi.synthetic import Incident, synthetic_counters, synthetic_inventory
-from sqm.services.network_watch import backtest_rule_set
+from sqm.services.network.kpi import DuckDbKpiEngine
+from sqm.services.network.kpi.synthetic import Incident, synthetic_counters, synthetic_inventory
+from sqm.services.network.rule_set import RuleSetError, load_rule_set, parse_rule_set
+from sqm.services.network.watch import backtest_rule_set
 
 GOOD = """
 [[rule]]

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sqm.methods._validation import MethodInputError
+from sqm.domain.errors import RuleError
 from sqm.methods.alert_rules import (
     Baseline,
     CusumRule,
@@ -155,7 +155,7 @@ def test_episodes_and_validation() -> None:
     idx = pd.date_range("2026-01-05", periods=6, freq="h")
     e = episodes(pd.Series([0, 1, 1, 0, 1, 0], index=idx).astype(bool))
     assert e["intervals"].tolist() == [2, 1]
-    with pytest.raises(MethodInputError, match="recover"):
+    with pytest.raises(RuleError, match="recover"):
         StaticThreshold(98.0, 97.0, "higher")
-    with pytest.raises(MethodInputError, match="direction"):
+    with pytest.raises(RuleError, match="direction"):
         StaticThreshold(1.0, 0.5, "up")  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sqm.cli.main import app
-from sqm.services.network_kpi.synthetic import synthetic_inventory
+from sqm.services.network.kpi.synthetic import synthetic_inventory
 
 
 def test_import_counters_and_print_kpis(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

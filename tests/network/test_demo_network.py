@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from sqm.services.network_indicators import NETWORK_REFS, network_indicator_values
+from sqm.services.network.indicators import NETWORK_REFS, network_indicator_values
 from sqm.store.models import OrgUnit, Period
 from sqm.store.models.network import NetworkAlert, NetworkCell, NetworkKpiValue
 

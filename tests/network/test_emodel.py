@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sqm.methods._validation import MethodInputError
+from sqm.domain.errors import RuleError
 from sqm.methods.emodel import (
     CODECS,
     burst_ratio_from_markov,
@@ -63,7 +63,7 @@ def test_codec_bpl_matches_g113_table_i3(name: str) -> None:
 
 
 def test_unknown_codec_is_named() -> None:
-    with pytest.raises(MethodInputError, match=r"G\.999"):
+    with pytest.raises(RuleError, match=r"G\.999"):
         codec("G.999")
 
 
@@ -163,5 +163,5 @@ def test_markov_burst_ratio() -> None:
     ],
 )
 def test_bad_inputs_are_named(kwargs: dict[str, float], match: str) -> None:
-    with pytest.raises(MethodInputError, match=match):
+    with pytest.raises(RuleError, match=match):
         r_factor(**kwargs)

@@ -20,7 +20,7 @@ from sqm.ingest.network import (
     repair_gbk_mojibake,
     ucc_to_active_tests,
 )
-from sqm.services.network_kpi import DuckDbKpiEngine, Grain, Level
+from sqm.services.network.kpi import DuckDbKpiEngine, Grain, Level
 
 from .conftest import shared_data
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from sqm.domain.kpi_catalogue import shipped_catalogue
-from sqm.services.network_kpi import DuckDbKpiEngine, Grain, KpiQueryError, Level
-from sqm.services.network_kpi.synthetic import Incident, synthetic_counters, synthetic_inventory
+from sqm.services.network.kpi import DuckDbKpiEngine, Grain, KpiQueryError, Level
+from sqm.services.network.kpi.synthetic import Incident, synthetic_counters, synthetic_inventory
 
 INV = pd.DataFrame(
     {

@@ -12,8 +12,8 @@ import pytest
 
 from sqm.domain.kpi import MeasurementSource
 from sqm.domain.kpi_catalogue import kpis_for
-from sqm.services.network_kpi import DuckDbKpiEngine, Grain, Level, SparkKpiEngine
-from sqm.services.network_kpi.synthetic import Incident, synthetic_counters, synthetic_inventory
+from sqm.services.network.kpi import DuckDbKpiEngine, Grain, Level, SparkKpiEngine
+from sqm.services.network.kpi.synthetic import Incident, synthetic_counters, synthetic_inventory
 
 pytestmark = pytest.mark.spark
 

@@ -8,17 +8,17 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from sqm.config import get_settings
 from sqm.methods.alert_rules import Sustained
-from sqm.services.demo_network import network_data_dir
-from sqm.services.network_kpi import DuckDbKpiEngine
-from sqm.services.network_watch import backtest_cells, watch
+from sqm.services.network.kpi import DuckDbKpiEngine
+from sqm.services.network.watch import backtest_cells, watch
 from sqm.store.models.network import NetworkAlert
 
 pytestmark = pytest.mark.slow  # builds the demo network once per session
 
 
 def _engine() -> DuckDbKpiEngine:
-    root = network_data_dir()
+    root = get_settings().network_dir
     return DuckDbKpiEngine(root / "counters", root / "inventory.parquet")
 
 
@@ -58,8 +58,8 @@ def test_backtest_counts_what_the_rules_would_have_raised(network_demo: Engine) 
 
 
 def test_watch_runs_a_rule_set_with_each_rules_level_and_grain(network_demo: Engine) -> None:
-    from sqm.services.alert_rule_set import load_rule_set
-    from sqm.services.network_watch import watch_rule_set
+    from sqm.services.network.rule_set import load_rule_set
+    from sqm.services.network.watch import watch_rule_set
 
     specs = [s for s in load_rule_set() if s.name in ("rrc_static", "rrc_trend")]
     assert {s.grain for s in specs} == {"hour", "day"}

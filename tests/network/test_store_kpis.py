@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from sqm.services.network_indicators import network_indicator_values
-from sqm.services.network_kpi import DuckDbKpiEngine
-from sqm.services.network_store_kpis import store_kpis, write_store_kpis
+from sqm.services.network.indicators import network_indicator_values
+from sqm.services.network.kpi import DuckDbKpiEngine
+from sqm.services.network.store_kpis import store_kpis, write_store_kpis
 from sqm.store.models import Period
 from sqm.store.models.network import NetworkCell
 

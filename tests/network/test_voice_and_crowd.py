@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sqm.domain.errors import RuleError
 from sqm.ingest.network import read_cn_crowd
-from sqm.methods._validation import MethodInputError
 from sqm.methods.emodel import mos_from_r, r_factor
-from sqm.services.network_kpi.crowd import crowd_benchmark
-from sqm.services.network_kpi.voice import call_quality, voice_quality_by
+from sqm.services.network.kpi.crowd import crowd_benchmark
+from sqm.services.network.kpi.voice import call_quality, voice_quality_by
 
 DATA = Path(__file__).parent / "data"
 
@@ -57,7 +57,7 @@ def test_crowd_benchmark_medians_and_rank() -> None:
     assert b.loc["x", "A_median"] == 20 and b.loc["x", "B_median"] == 20
     assert b.loc["x", "gap_to_best"] == pytest.approx(0.0)
     assert np.isnan(b.loc["y", "A_median"])  # 1 test < min_tests: no statistic
-    with pytest.raises(MethodInputError, match="our_isp"):
+    with pytest.raises(RuleError, match="our_isp"):
         crowd_benchmark(df, "Z")
 
 

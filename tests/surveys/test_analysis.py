@@ -16,8 +16,8 @@ from sqm.domain.instrument import Dimension, Group, Instrument, Question, Questi
 from sqm.domain.instrument_templates import ecsi, servqual, store_intercept
 from sqm.methods.servqual import dimension_gaps, item_gaps, servqual_index
 from sqm.methods.survey_weights import weighted_mean
-from sqm.services import survey_analysis as sa
-from sqm.services.survey_demo_data import (
+from sqm.services.surveys import analysis as sa
+from sqm.services.surveys.demo_data import (
     INTERCEPT_TRUE_WEIGHTS,
     demo_stores,
     ecsi_answers,

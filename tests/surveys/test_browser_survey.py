@@ -13,8 +13,8 @@ from sqlalchemy import Engine, select
 from conftest import CHROMIUM, serving
 from sqm.config import Settings
 from sqm.domain.instrument_templates import servqual
-from sqm.services import survey_fielding as sf
-from sqm.services.survey_links import LinkSigner
+from sqm.services.surveys import fielding as sf
+from sqm.services.surveys.links import LinkSigner
 from sqm.store.engine import make_sessionmaker
 from sqm.store.models import OrgUnit, Period
 from sqm.web.app import create_app

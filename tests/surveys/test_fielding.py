@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from sqm.domain.instrument import Text
 from sqm.domain.instrument_templates import SERVQUAL_ITEMS, nps_csat, servqual
 from sqm.domain.wave import FullPolicy, LinkMode
-from sqm.services import survey_fielding as sf
-from sqm.services.survey_links import LinkError, LinkSigner, SubmissionGuard
+from sqm.services.surveys import fielding as sf
+from sqm.services.surveys.links import LinkError, LinkSigner, SubmissionGuard
 from sqm.store.engine import make_sessionmaker
 from sqm.store.group_commit import GroupCommit
 from sqm.store.models import OrgUnit, Period, SurveyQuota, SurveyResponse, SurveyWave
@@ -428,7 +428,7 @@ def test_import_into_a_wave_is_all_or_nothing(sqlite_engine: Engine, tmp_path, m
 
 def test_indicator_values_for_the_scorecards(sqlite_engine: Engine) -> None:
     from sqm.domain.instrument_templates import INTERCEPT_ITEMS, store_intercept
-    from sqm.services.survey_indicators import survey_values
+    from sqm.services.surveys.indicators import survey_values
 
     factory = make_sessionmaker(sqlite_engine)
     with factory() as s:

@@ -20,8 +20,8 @@ from sqm.ingest.survey_answers import (
     read_table,
     suggest_mapping,
 )
-from sqm.services.survey_demo_data import demo_stores, servqual_answers
-from sqm.services.survey_export import export_frame, to_csv, to_excel, to_sav, write_sav
+from sqm.services.surveys.demo_data import demo_stores, servqual_answers
+from sqm.services.surveys.export import export_frame, to_csv, to_excel, to_sav, write_sav
 
 DATA = Path(__file__).parent / "data"
 

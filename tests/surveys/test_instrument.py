@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sqm.domain.errors import RuleError
 from sqm.domain.instrument import (
     Condition,
     ConditionOp,
@@ -33,7 +34,6 @@ from sqm.domain.instrument_templates import (
     staff_survey,
     store_intercept,
 )
-from sqm.methods._validation import MethodInputError
 
 
 def _full_servqual_answers(e: int = 6, p: int = 5) -> dict[str, object]:
@@ -126,7 +126,7 @@ def test_templates_round_trip_through_json_and_are_bilingual(name: str) -> None:
 def test_tampered_definition_is_refused() -> None:
     data = nps_csat().to_dict()
     data["groups"][0]["questions"][0]["text"]["en"] = "changed"
-    with pytest.raises(MethodInputError, match="content_hash"):
+    with pytest.raises(RuleError, match="content_hash"):
         Instrument.from_dict(data)
 
 
@@ -141,23 +141,23 @@ def test_versioning_rule() -> None:
     assert v2.version == 2 and v2.name.en == "Quick"
     # the version number is not part of the content: equal content, equal hash
     assert v2.content_hash == edited.content_hash
-    with pytest.raises(MethodInputError, match="keeps the code"):
+    with pytest.raises(RuleError, match="keeps the code"):
         revise(a, replace(edited, code="other"), has_answers=True)
 
 
 def test_structure_rules() -> None:
     dim = (Dimension("d", Text("维", "dim")),)
     q = Question("q1", QuestionType.LIKERT, Text("问", "Q"), "d")
-    with pytest.raises(MethodInputError, match="not declared"):
+    with pytest.raises(RuleError, match="not declared"):
         Instrument(
             "x", Text("x", "x"), dim, (Group("g", Text("g", "g"), (replace(q, dimension="zz"),)),)
         )
-    with pytest.raises(MethodInputError, match="used twice"):
+    with pytest.raises(RuleError, match="used twice"):
         Instrument("x", Text("x", "x"), dim, (Group("g", Text("g", "g"), (q, q)),))
-    with pytest.raises(MethodInputError, match="5, 7 or 10"):
+    with pytest.raises(RuleError, match="5, 7 or 10"):
         Instrument("x", Text("x", "x"), dim, (Group("g", Text("g", "g"), (replace(q, points=6),)),))
     later = replace(q, code="q0", show_if=Condition("q1", ConditionOp.EQ, 1))
-    with pytest.raises(MethodInputError, match="earlier question"):
+    with pytest.raises(RuleError, match="earlier question"):
         Instrument("x", Text("x", "x"), dim, (Group("g", Text("g", "g"), (later, q)),))
 
 

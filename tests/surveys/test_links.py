@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import png
 import pytest
 
-from sqm.services.survey_links import (
+from sqm.services.surveys.links import (
     GuardDecision,
     LinkError,
     LinkSigner,

@@ -21,10 +21,10 @@ from sqm.domain.instrument import QuestionType
 from sqm.domain.instrument_templates import TEMPLATES
 from sqm.domain.org import StoreTier
 from sqm.domain.roles import Role
-from sqm.services import survey_design
-from sqm.services import survey_fielding as sf
 from sqm.services.demo import DEMO_STEPS, run_demo
-from sqm.services.survey_links import LinkSigner
+from sqm.services.surveys import design as survey_design
+from sqm.services.surveys import fielding as sf
+from sqm.services.surveys.links import LinkSigner
 from sqm.services.users import create_user, grant
 from sqm.store.engine import make_sessionmaker
 from sqm.store.models import (

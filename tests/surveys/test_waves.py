@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sqm.domain.errors import RuleError
 from sqm.domain.wave import Admission, FullPolicy, QuotaCell, Wave, WaveStatus
-from sqm.methods._validation import MethodInputError
-from sqm.services.survey_quota import (
+from sqm.services.surveys.quota import (
     achieved_counts,
     plan_quotas,
     quota_progress,
@@ -51,7 +51,7 @@ def test_plan_invariants(traffic: dict[str, int], extra: int) -> None:
 
 
 def test_plan_refuses_a_total_below_the_minimum() -> None:
-    with pytest.raises(MethodInputError, match="minimum"):
+    with pytest.raises(RuleError, match="minimum"):
         plan_quotas({"A": 1, "B": 1}, 9)
 
 
@@ -102,11 +102,11 @@ def test_closed_wave_refuses() -> None:
 
 
 def test_wave_rules() -> None:
-    with pytest.raises(MethodInputError, match="twice"):
+    with pytest.raises(RuleError, match="twice"):
         Wave("w", "p", "i", 1, (QuotaCell("A", "*", 1), QuotaCell("A", "*", 2)))
-    with pytest.raises(MethodInputError, match="interlocked"):
+    with pytest.raises(RuleError, match="interlocked"):
         Wave("w", "p", "i", 1, (QuotaCell("A", "business", 1),))
-    with pytest.raises(MethodInputError, match="≥ 0"):
+    with pytest.raises(RuleError, match="≥ 0"):
         QuotaCell("A", "*", -1)
 
 

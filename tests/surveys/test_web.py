@@ -14,8 +14,8 @@ from sqlalchemy import Engine, select
 from conftest import make_client
 from sqm.domain.instrument_templates import SERVQUAL_ITEMS, nps_csat, servqual
 from sqm.domain.wave import LinkMode, WaveStatus
-from sqm.services import survey_fielding as sf
-from sqm.services.survey_links import LinkSigner
+from sqm.services.surveys import fielding as sf
+from sqm.services.surveys.links import LinkSigner
 from sqm.store.engine import make_sessionmaker
 from sqm.store.models import OrgUnit, Period, RoleGrant, User
 

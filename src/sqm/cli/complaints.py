@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
         """Import a complaint template (CSV/Excel): all rows or none, errors by row and column."""
         from sqm.cli.main import engine_from_env
         from sqm.ingest.complaints import read_complaint_table
-        from sqm.services.complaint_import import store_import
+        from sqm.services.complaints.imports import store_import
         from sqm.store.audit import Actor, acting_as
         from sqm.store.engine import make_sessionmaker, transaction
 
@@ -60,7 +60,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Train the category suggester (generated texts + confirmed complaints) and save it under var/."""
         from sqm.cli.main import engine_from_env
-        from sqm.services import complaint_classifier as svc
+        from sqm.services.complaints import classifier as svc
         from sqm.store.engine import make_sessionmaker
         from sqm.store.models import Complaint
 
@@ -133,8 +133,8 @@ def register(app: typer.Typer) -> None:
         from rich.progress import Progress
 
         from sqm.cli.main import engine_from_env
-        from sqm.services import complaint_alerts as svc
-        from sqm.services.complaint_handling import default_calendar
+        from sqm.services.complaints import alerts as svc
+        from sqm.services.complaints.handling import default_calendar
         from sqm.store.audit import Actor, acting_as
         from sqm.store.engine import make_sessionmaker, transaction
 
@@ -192,7 +192,7 @@ def register(app: typer.Typer) -> None:
     def escalate() -> None:
         """Record escalations due now (run it every few minutes from a scheduler)."""
         from sqm.cli.main import engine_from_env
-        from sqm.services.complaint_handling import escalate_due
+        from sqm.services.complaints.handling import escalate_due
         from sqm.store.audit import Actor, acting_as
         from sqm.store.engine import make_sessionmaker, transaction
 

@@ -26,13 +26,13 @@ def register(app: typer.Typer) -> None:
         from sqlalchemy import select
 
         from sqm.cli.main import engine_from_env
-        from sqm.services.inspection_planning import (
+        from sqm.services.inspections.planning import (
             plan_period,
             plan_summary,
             planning_frames,
             save_plan,
         )
-        from sqm.services.visit_plan import PlanRules, export_plan_xlsx
+        from sqm.services.inspections.visit_plan import PlanRules, export_plan_xlsx
         from sqm.store.audit import Actor, acting_as
         from sqm.store.engine import make_sessionmaker, transaction
         from sqm.store.models import Period

@@ -7,19 +7,37 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import Engine, inspect, text
 
 from sqm.config import get_settings
+from sqm.domain.errors import RuleError
 from sqm.store.engine import make_engine
 
+console = Console()
+
+
+class _Commands(typer.core.TyperGroup):
+    """The root command group: a :class:`RuleError` from any command (a service, an
+    importer or a method refusing its input) is printed as its message, exit code 1."""
+
+    def invoke(self, ctx: typer._click.core.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except RuleError as exc:
+            console.print(f"[red]{escape(exc.message)}[/]")
+            raise typer.Exit(1) from exc
+
+
 app = typer.Typer(
-    help="SQM — service-quality management for telecom operators.", no_args_is_help=True
+    cls=_Commands,
+    help="SQM — service-quality management for telecom operators.",
+    no_args_is_help=True,
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-console = Console()
 
 
 def engine_from_env() -> Engine:
@@ -77,7 +95,7 @@ def init(
     from sqm.domain.org import UnitKind
     from sqm.domain.roles import Role
     from sqm.services.org_tree import place
-    from sqm.services.users import UserRuleError, create_user, grant
+    from sqm.services.users import create_user, grant
     from sqm.store.engine import make_sessionmaker, transaction
     from sqm.store.migrate import upgrade
     from sqm.store.models import OrgUnit
@@ -90,11 +108,7 @@ def init(
             root = OrgUnit(code=company_code, name_zh=company_name, kind=UnitKind.COMPANY)
             place(s, root, None)
         password = admin_password or getpass.getpass(f"password for {admin_user}: ")
-        try:
-            user = create_user(s, admin_user, password, admin_user)
-        except UserRuleError as exc:
-            console.print(f"[red]{exc}[/]")
-            raise typer.Exit(2) from exc
+        user = create_user(s, admin_user, password, admin_user)
         grant(s, None, user, Role.ADMIN, root)
     console.print(f"[green]initialised[/]: root unit {root.code}, administrator {admin_user}")
 
@@ -148,7 +162,7 @@ def evaluate(
     """Score every store for the periods and roll the scores up the org tree."""
     from sqlalchemy import select
 
-    from sqm.services.evaluation import EvaluationError, evaluate_period
+    from sqm.services.evaluation.evaluate import evaluate_period
     from sqm.store.engine import make_sessionmaker, transaction
     from sqm.store.models import Period
 
@@ -165,12 +179,8 @@ def evaluate(
     ) as bar:
         task = bar.add_task("evaluating", total=len(codes))
         for code in codes:
-            try:
-                with transaction(factory) as s:
-                    out = evaluate_period(s, code, system_code=system)
-            except EvaluationError as exc:
-                console.print(f"[red]{code}: {exc}[/]")
-                raise typer.Exit(1) from exc
+            with transaction(factory) as s:
+                out = evaluate_period(s, code, system_code=system)
             table.add_row(
                 out.period,
                 out.system,

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from sqm.services.alert_rule_set import RuleSpec
+    from sqm.services.network.rule_set import RuleSpec
 
 console = Console()
 
@@ -22,13 +22,9 @@ RULES_HELP = "TOML rule set (default: the packaged one, sqm/domain/alert_rules_d
 def _rule_set(path: Path | None, kpi: str | None) -> list[RuleSpec]:
     """The rule set from ``path`` (or the packaged one), only ``kpi``'s rules if given;
     a bad file stops the command with the loader's message (rule and field)."""
-    from sqm.services.alert_rule_set import RuleSetError, load_rule_set
+    from sqm.services.network.rule_set import load_rule_set
 
-    try:
-        specs = load_rule_set(path)
-    except RuleSetError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from None
+    specs = load_rule_set(path)
     if kpi is not None:
         specs = [s for s in specs if s.kpi == kpi]
         if not specs:
@@ -50,11 +46,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Append 15-minute counter files to the Parquet dataset; a bad file is named with
         its line and field and nothing of it is written."""
+        from sqm.config import get_settings
         from sqm.ingest.network import MeasurementDataset, NetworkIngestError
-        from sqm.services.demo_network import network_data_dir
 
         mapping = json.loads(column_map.read_text(encoding="utf-8")) if column_map else None
-        ds = MeasurementDataset(dataset or network_data_dir() / "counters")
+        ds = MeasurementDataset(dataset or get_settings().network_dir / "counters")
         failed = 0
         for p in paths:
             try:
@@ -78,8 +74,8 @@ def register(app: typer.Typer) -> None:
         engine: str = typer.Option("duckdb", help="duckdb or spark"),
     ) -> None:
         """Print KPI values (ratios of sums) per unit and period."""
-        from sqm.services.demo_network import network_data_dir
-        from sqm.services.network_kpi import (
+        from sqm.config import get_settings
+        from sqm.services.network.kpi import (
             DuckDbKpiEngine,
             Grain,
             Level,
@@ -87,7 +83,7 @@ def register(app: typer.Typer) -> None:
             local_spark_session,
         )
 
-        root = network_data_dir()
+        root = get_settings().network_dir
         if engine == "spark":
             df = SparkKpiEngine(
                 local_spark_session(), root / "counters", root / "inventory.parquet"
@@ -116,14 +112,14 @@ def register(app: typer.Typer) -> None:
         from sqlalchemy import select
 
         from sqm.cli.main import engine_from_env
-        from sqm.services.demo_network import network_data_dir
-        from sqm.services.network_kpi import DuckDbKpiEngine
-        from sqm.services.network_store_kpis import store_kpis, write_store_kpis
+        from sqm.config import get_settings
+        from sqm.services.network.kpi import DuckDbKpiEngine
+        from sqm.services.network.store_kpis import store_kpis, write_store_kpis
         from sqm.store.audit import Actor, acting_as
         from sqm.store.engine import make_sessionmaker, transaction
         from sqm.store.models import Period
 
-        root = network_data_dir()
+        root = get_settings().network_dir
         eng = DuckDbKpiEngine(root / "counters", root / "inventory.parquet")
         with (
             acting_as(Actor(None, "network-store-kpis")),
@@ -151,12 +147,12 @@ def register(app: typer.Typer) -> None:
         kpi: str | None = typer.Option(None, help="only the rules on this KPI"),
     ) -> None:
         """How many alerts each rule of the rule set would have raised (per cell)."""
-        from sqm.services.demo_network import network_data_dir
-        from sqm.services.network_kpi import DuckDbKpiEngine
-        from sqm.services.network_watch import backtest_rule_set
+        from sqm.config import get_settings
+        from sqm.services.network.kpi import DuckDbKpiEngine
+        from sqm.services.network.watch import backtest_rule_set
 
         specs = _rule_set(rules, kpi)
-        root = network_data_dir()
+        root = get_settings().network_dir
         bt = backtest_rule_set(
             DuckDbKpiEngine(root / "counters", root / "inventory.parquet"), specs, start, end
         )
@@ -182,14 +178,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run the rule set on recent per-cell KPIs and update the alerts."""
         from sqm.cli.main import engine_from_env
-        from sqm.services.demo_network import network_data_dir
-        from sqm.services.network_kpi import DuckDbKpiEngine
-        from sqm.services.network_watch import watch_rule_set
+        from sqm.config import get_settings
+        from sqm.services.network.kpi import DuckDbKpiEngine
+        from sqm.services.network.watch import watch_rule_set
         from sqm.store.audit import Actor, acting_as
         from sqm.store.engine import make_sessionmaker, transaction
 
         specs = _rule_set(rules, kpi)
-        root = network_data_dir()
+        root = get_settings().network_dir
         eng = DuckDbKpiEngine(root / "counters", root / "inventory.parquet")
         with (
             acting_as(Actor(None, "network-watch")),

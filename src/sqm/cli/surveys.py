@@ -20,8 +20,8 @@ from sqm.ingest.survey_answers import (
     read_table,
     suggest_mapping,
 )
-from sqm.services import survey_export
-from sqm.services.survey_fielding import (
+from sqm.services.surveys import export as survey_export
+from sqm.services.surveys.fielding import (
     ImportRefused,
     answers_frame,
     import_into_wave,
@@ -29,7 +29,7 @@ from sqm.services.survey_fielding import (
     issue_tokens,
     quota_rows,
 )
-from sqm.services.survey_links import LinkSigner, qr_png, qr_svg, survey_url
+from sqm.services.surveys.links import LinkSigner, qr_png, qr_svg, survey_url
 from sqm.store.engine import make_engine, make_sessionmaker
 from sqm.store.models import OrgUnit, SurveyWave
 

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sqm.domain.errors import RuleError
+
 
 @dataclass(frozen=True, slots=True)
 class SubCategory:
@@ -290,7 +292,7 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 }
 
 
-class TransitionError(ValueError):
+class TransitionError(RuleError):
     """A status change the life-cycle does not allow."""
 
 

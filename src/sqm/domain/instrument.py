@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from sqm.methods._validation import MethodInputError
+from sqm.domain.errors import RuleError
 
 LANGUAGES: tuple[str, ...] = ("zh", "en")
 CONSTANT_SUM_TOTAL = 100
@@ -497,7 +497,7 @@ class Instrument:
         )
         stated = data.get("content_hash")
         if stated is not None and stated != inst.content_hash:
-            raise MethodInputError(
+            raise RuleError(
                 f"instrument {inst.code!r}: content_hash {stated!r} does not match its content "
                 f"({inst.content_hash!r}); the definition was altered after it was hashed"
             )
@@ -510,7 +510,7 @@ class Instrument:
 
 
 def check_instrument(inst: Instrument) -> None:
-    """Raise :class:`MethodInputError` when an instrument breaks a structural rule.
+    """Raise :class:`RuleError` when an instrument breaks a structural rule.
 
     Rules: unique question codes and field names, every question in a declared dimension,
     Likert scales of 5 or 7 points, choice questions with unique option codes, constant-sum
@@ -523,48 +523,44 @@ def check_instrument(inst: Instrument) -> None:
     dim_map = {d.code: d for d in inst.dimensions}
     for group in inst.groups:
         if group.show_if is not None and group.show_if.field not in earlier:
-            raise MethodInputError(
+            raise RuleError(
                 f"group {group.code!r}: show_if refers to {group.show_if.field!r}, which is not "
                 "a field of an earlier question"
             )
         for q in group.questions:
             where = f"instrument {inst.code!r}, question {q.code!r}"
             if not q.code.isidentifier():
-                raise MethodInputError(f"{where}: code must be a letter-led identifier")
+                raise RuleError(f"{where}: code must be a letter-led identifier")
             if q.code in seen_q:
-                raise MethodInputError(f"{where}: question code used twice")
+                raise RuleError(f"{where}: question code used twice")
             seen_q.add(q.code)
             if q.dimension not in dims:
-                raise MethodInputError(
+                raise RuleError(
                     f"{where}: dimension {q.dimension!r} is not declared (have {sorted(dims)})"
                 )
             if q.qtype in (QuestionType.LIKERT, QuestionType.PAIRED) and q.points not in (5, 7, 10):
                 # 10 points is the ECSI/ACSI convention; 5 and 7 are the usual Likert lengths.
-                raise MethodInputError(
-                    f"{where}: Likert scales have 5, 7 or 10 points, got {q.points}"
-                )
+                raise RuleError(f"{where}: Likert scales have 5, 7 or 10 points, got {q.points}")
             if q.qtype is QuestionType.CSAT and q.points not in (3, 5, 7):
-                raise MethodInputError(
-                    f"{where}: CSAT scales have 3, 5 or 7 points, got {q.points}"
-                )
+                raise RuleError(f"{where}: CSAT scales have 3, 5 or 7 points, got {q.points}")
             if q.qtype in (QuestionType.SINGLE, QuestionType.MULTIPLE):
                 codes = [o.code for o in q.options]
                 if len(codes) < 2 or len(set(codes)) != len(codes):
-                    raise MethodInputError(f"{where}: needs at least two options with unique codes")
+                    raise RuleError(f"{where}: needs at least two options with unique codes")
             if q.qtype is QuestionType.CONSTANT_SUM:
                 if len(q.parts) < 2:
-                    raise MethodInputError(f"{where}: constant sum needs at least two parts")
+                    raise RuleError(f"{where}: constant sum needs at least two parts")
                 missing = [p for p in q.parts if p not in dims]
                 if missing:
-                    raise MethodInputError(f"{where}: parts {missing} are not declared dimensions")
+                    raise RuleError(f"{where}: parts {missing} are not declared dimensions")
             if q.show_if is not None and q.show_if.field not in earlier:
-                raise MethodInputError(
+                raise RuleError(
                     f"{where}: show_if refers to {q.show_if.field!r}, which is not a field of an "
                     "earlier question"
                 )
             for f in q.fields(dim_map):
                 if f.name in seen_f:
-                    raise MethodInputError(f"{where}: answer field {f.name!r} produced twice")
+                    raise RuleError(f"{where}: answer field {f.name!r} produced twice")
                 seen_f.add(f.name)
                 earlier.add(f.name)
 
@@ -609,7 +605,7 @@ def revise(current: Instrument, edited: Instrument, *, has_answers: bool) -> Ins
     2
     """
     if edited.code != current.code:
-        raise MethodInputError(
+        raise RuleError(
             f"edited: code {edited.code!r} differs from {current.code!r}; a revision keeps the code"
         )
     if edited.content_hash == current.content_hash:

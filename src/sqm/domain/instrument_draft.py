@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from sqm.domain.errors import RuleError
 from sqm.domain.instrument import (
     PROFILE_DIMENSION,
     Condition,
@@ -41,7 +42,6 @@ from sqm.domain.instrument import (
     Text,
 )
 from sqm.domain.instrument_templates import SAT_HIGH, SAT_LOW, SEGMENT_CODES
-from sqm.methods._validation import MethodInputError
 
 #: Kinds of instrument the analysis knows (see :mod:`sqm.domain.instrument_templates`).
 KINDS: tuple[str, ...] = ("servqual", "intercept", "ecsi", "nps_csat", "staff", "custom")
@@ -478,10 +478,10 @@ def apply_edit(draft: InstrumentDraft, edit: str) -> tuple[InstrumentDraft, str]
     """
     name, _, rest = edit.partition(":")
     if name not in EDITS:
-        raise MethodInputError(f"edit: unknown editor action {edit!r}")
+        raise RuleError(f"edit: unknown editor action {edit!r}")
     parts = rest.split(":") if rest else []
     if not all(x.isdigit() for x in parts):
-        raise MethodInputError(f"edit: bad indices in {edit!r}")
+        raise RuleError(f"edit: bad indices in {edit!r}")
     idx = [int(x) for x in parts]
     anchor = ""
     try:
@@ -535,7 +535,7 @@ def apply_edit(draft: InstrumentDraft, edit: str) -> tuple[InstrumentDraft, str]
             if idx[1] >= len(draft.groups[idx[0]].questions):
                 raise IndexError(idx[1])
     except IndexError as exc:
-        raise MethodInputError(f"edit: {edit!r} points at nothing in the draft") from exc
+        raise RuleError(f"edit: {edit!r} points at nothing in the draft") from exc
     for g in draft.groups:
         for q in g.questions:
             _fill_for_type(q)
@@ -946,7 +946,7 @@ def check_draft(draft: InstrumentDraft) -> tuple[Instrument | None, dict[str, Te
             intro=Text(draft.intro_zh, draft.intro_en) if draft.intro_zh else None,
             thanks=Text(draft.thanks_zh, draft.thanks_en) if draft.thanks_zh else None,
         )
-    except MethodInputError as exc:  # a rule of the instrument itself not caught above
+    except RuleError as exc:  # a rule of the instrument itself not caught above
         return None, {"": Text(str(exc), str(exc))}
     return inst, {}
 

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from sqm.domain.errors import RuleError
 from sqm.domain.indicator import Direction
 
 __all__ = [
@@ -29,7 +30,7 @@ __all__ = [
 ]
 
 
-class KpiDefinitionError(ValueError):
+class KpiDefinitionError(RuleError):
     """A KPI declaration breaks a rule; the message names the KPI, the field and the rule."""
 
 

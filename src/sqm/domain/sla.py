@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sqm.domain.complaint_taxonomy import Channel, ComplaintClass
+from sqm.domain.errors import RuleError
 
 # 国务院办公厅关于2026年部分节假日安排的通知 (2025-11-04).
 CN_2026_HOLIDAYS: tuple[date, ...] = tuple(
@@ -55,7 +56,7 @@ CN_2026_WORKING_WEEKENDS: tuple[date, ...] = (
 _MAX_DAYS = 3700  # about ten years: a clock that has not finished by then is a data error
 
 
-class SlaInputError(ValueError):
+class SlaInputError(RuleError):
     """An SLA computation got an input that breaks its rules (naive datetime, negative limit…)."""
 
 

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqm.methods._validation import MethodInputError
+from sqm.domain.errors import RuleError
 
 ANY_SEGMENT = "*"
 
@@ -72,7 +72,7 @@ class QuotaCell:
 
     def __post_init__(self) -> None:
         if self.target < 0:
-            raise MethodInputError(
+            raise RuleError(
                 f"quota for unit {self.unit!r}, segment {self.segment!r}: target must be ≥ 0, "
                 f"got {self.target}"
             )
@@ -105,13 +105,11 @@ class Wave:
     def __post_init__(self) -> None:
         keys = [c.key for c in self.quotas]
         if len(set(keys)) != len(keys):
-            raise MethodInputError(
-                f"wave {self.code!r}: a quota cell (unit, segment) is listed twice"
-            )
+            raise RuleError(f"wave {self.code!r}: a quota cell (unit, segment) is listed twice")
         for c in self.quotas:
             if self.interlocked == (c.segment == ANY_SEGMENT):
                 rule = "a segment per cell" if self.interlocked else "segment '*' per cell"
-                raise MethodInputError(
+                raise RuleError(
                     f"wave {self.code!r}, unit {c.unit!r}: interlocked={self.interlocked} needs {rule}"
                 )
 

@@ -17,6 +17,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from sqm.domain.errors import RuleError
+
 #: The rules an importer may report, with a short English explanation of each.
 RULES: dict[str, str] = {
     "bad_file": "the file cannot be read as CSV or Excel",
@@ -157,7 +159,7 @@ class ImportReport:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
 
 
-class ImportRejected(ValueError):
+class ImportRejected(RuleError):
     """Raised inside a write when a service refuses a record after validation passed.
 
     Carries the report so the caller can show it; the transaction rolls back.

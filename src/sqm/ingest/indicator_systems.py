@@ -1,5 +1,5 @@
 """Import indicator systems (指标体系) from CSV or xlsx: one row per node, upserted by
-system code and node code through :func:`sqm.services.indicator_system.upsert_system`.
+system code and node code through :func:`sqm.services.evaluation.indicator_system.upsert_system`.
 
 A file may hold several systems; the rows of one system are its **whole** tree (a node of
 the latest version that is not in the file is deleted, with its weights). A published
@@ -50,7 +50,7 @@ from sqlalchemy.orm import Session
 from sqm.domain.indicator import LEVEL_ORDER, NodeLevel
 from sqm.ingest.errors import ImportRejected, ImportReport
 from sqm.ingest.tabular import Column, RowReader, Table, choices, read_table, same_value
-from sqm.services.indicator_system import IndicatorRuleError, upsert_system
+from sqm.services.evaluation.indicator_system import IndicatorRuleError, upsert_system
 from sqm.store.models import IndicatorSystem, Weight, WeightProfile
 
 Progress = Callable[[int, int], None]

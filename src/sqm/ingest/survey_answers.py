@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from sqm.domain.errors import RuleError
 from sqm.domain.instrument import Instrument, QuestionType, Text, validate_answers
 
 META_TARGETS: tuple[str, ...] = ("respondent_id", "unit", "period", "submitted_at", "wave")
@@ -55,7 +56,7 @@ KNOWN_META_HEADERS: dict[str, str] = {
 MULTI_SEPARATORS = "┋|;；,，"
 
 
-class AnswerImportError(ValueError):
+class AnswerImportError(RuleError):
     """An import refused because some rows are bad; ``errors`` lists every problem."""
 
     def __init__(self, errors: list[RowError]) -> None:

@@ -1,5 +1,5 @@
 """Import weight profiles from CSV or xlsx: one row per (profile, node), upserted by
-profile code through :func:`sqm.services.weight_profile.upsert_profile`.
+profile code through :func:`sqm.services.evaluation.weight_profile.upsert_profile`.
 
 The rows of one profile are its **whole** set of local weights (a weight of the profile
 that is not in the file is removed). Headers (Chinese or English):
@@ -48,7 +48,7 @@ from sqm.domain.org import TIER_LABELS
 from sqm.domain.period import PeriodSpec
 from sqm.ingest.errors import ImportRejected, ImportReport
 from sqm.ingest.tabular import Column, RowReader, Table, choices, read_table
-from sqm.services.weight_profile import WeightRuleError, upsert_profile
+from sqm.services.evaluation.weight_profile import WeightRuleError, upsert_profile
 from sqm.store.models import IndicatorSystem, WeightProfile
 
 Progress = Callable[[int, int], None]

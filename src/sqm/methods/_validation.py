@@ -8,10 +8,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from sqm.domain.errors import RuleError
+
 FloatArray = npt.NDArray[np.float64]
 
 
-class MethodInputError(ValueError):
+class MethodInputError(RuleError):
     """Raised when the data handed to a method break one of its rules.
 
     The message names the argument, what was found and the rule it breaks.

@@ -7,7 +7,7 @@ probability per sub-category, so the page can show the top suggestions with thei
 confidence and a person confirms or corrects (corrections go into the next training).
 
 Pure numerics: texts and labels in, a fitted model out; persistence is the caller's
-(:mod:`sqm.services.complaint_classifier`), via :func:`to_bytes` / :func:`from_bytes`.
+(:mod:`sqm.services.complaints.classifier`), via :func:`to_bytes` / :func:`from_bytes`.
 """
 
 from __future__ import annotations

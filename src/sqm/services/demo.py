@@ -9,27 +9,24 @@ draws from its own random stream, so adding a step never changes another step's 
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-import numpy as np
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
 
 from sqm.domain import plan_indicators
 from sqm.domain.org import StoreTier, UnitKind
 from sqm.domain.period import months_back
 from sqm.domain.roles import Role
-from sqm.services.indicator_system import upsert_system
+from sqm.services.demo_context import DemoContext, DemoStep
+from sqm.services.evaluation.indicator_system import upsert_system
+from sqm.services.evaluation.weight_profile import upsert_profile
 from sqm.services.org_tree import place
 from sqm.services.users import create_user, grant
-from sqm.services.weight_profile import upsert_profile
 from sqm.store.audit import SYSTEM, acting_as
 from sqm.store.engine import make_sessionmaker, transaction
-from sqm.store.models import OrgUnit, Period, User
+from sqm.store.models import OrgUnit, Period
 
 DEMO_PASSWORD = "sqm-demo-2026"
 DEMO_LAST_PERIOD = "2026-11"
@@ -249,42 +246,17 @@ STORE_NAME_PARTS = [
 ]
 
 
-@dataclass
-class DemoContext:
-    """What every demo step can use; steps add their own outputs to ``extra``."""
-
-    session: Session
-    seed: int
-    last_period: str
-    periods: list[Period] = field(default_factory=list)
-    company: OrgUnit | None = None
-    provinces: list[OrgUnit] = field(default_factory=list)
-    cities: list[OrgUnit] = field(default_factory=list)
-    stores: list[OrgUnit] = field(default_factory=list)
-    competitors: list[OrgUnit] = field(default_factory=list)
-    inspectors: list[User] = field(default_factory=list)
-    users: dict[str, User] = field(default_factory=dict)
-    extra: dict[str, object] = field(default_factory=dict)
-
-    def rng(self, step: str) -> np.random.Generator:
-        """An independent, reproducible random stream for ``step``."""
-        h = int.from_bytes(hashlib.sha256(f"{self.seed}:{step}".encode()).digest()[:8], "little")
-        return np.random.default_rng(h)
-
-
-DemoStep = Callable[[DemoContext], None]
-
 #: The demo's steps in order: (name shown in the progress bar, "module:function").
 DEMO_STEPS: list[tuple[str, str]] = [
     ("periods", "sqm.services.demo:build_periods"),
     ("organisation", "sqm.services.demo:build_org"),
     ("indicator system", "sqm.services.demo:build_indicators"),
     ("users", "sqm.services.demo:build_users"),
-    ("network", "sqm.services.demo_network:build_demo_network"),
-    ("inspections", "sqm.services.inspection_demo:build_demo_inspections"),
-    ("complaints", "sqm.services.complaint_demo:build_demo_complaints"),
-    ("complaint alerts", "sqm.services.complaint_alerts:build_demo_alerts"),
-    ("surveys", "sqm.services.survey_demo:build_demo_surveys"),
+    ("network", "sqm.services.network.demo:build_demo_network"),
+    ("inspections", "sqm.services.inspections.demo:build_demo_inspections"),
+    ("complaints", "sqm.services.complaints.demo:build_demo_complaints"),
+    ("complaint alerts", "sqm.services.complaints.alerts:build_demo_alerts"),
+    ("surveys", "sqm.services.surveys.demo:build_demo_surveys"),
     # Capabilities add their steps above this line; the evaluation runs last.
     ("evaluation", "sqm.services.demo:evaluate_all"),
 ]
@@ -481,7 +453,7 @@ def build_users(ctx: DemoContext) -> None:
 
 def evaluate_all(ctx: DemoContext) -> None:
     """Score every demo month from what the earlier steps produced."""
-    from sqm.services.evaluation import evaluate_period
+    from sqm.services.evaluation.evaluate import evaluate_period
 
     for p in ctx.periods:
         evaluate_period(ctx.session, p.code)

@@ -23,7 +23,7 @@ from sqm.ingest import indicator_systems as ind
 from sqm.ingest import org_units as org
 from sqm.ingest import weight_profiles as wp
 from sqm.ingest.tabular import Fmt, Lang, write_table
-from sqm.services.indicator_system import tree_rows
+from sqm.services.evaluation.indicator_system import tree_rows
 from sqm.store.models import IndicatorSystem, OrgUnit, WeightProfile
 
 ExportKind = Literal["org", "indicators", "weights"]

@@ -5,11 +5,12 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from sqm.domain.errors import RuleError
 from sqm.domain.org import ALLOWED_PARENTS, UnitKind
 from sqm.store.models import OrgUnit
 
 
-class OrgTreeError(ValueError):
+class OrgTreeError(RuleError):
     """A unit that would break the tree's rules (wrong parent kind, a cycle, …)."""
 
 

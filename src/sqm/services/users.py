@@ -5,13 +5,14 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sqm.domain.errors import RuleError
 from sqm.domain.roles import Role
 from sqm.services.passwords import hash_password
 from sqm.services.scope import Principal
 from sqm.store.models import OrgUnit, RoleGrant, User
 
 
-class UserRuleError(ValueError):
+class UserRuleError(RuleError):
     """A user change that breaks a rule (duplicate name, grant outside the admin's scope…)."""
 
 

@@ -16,9 +16,10 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from sqm import __version__
 from sqm.config import Settings, get_settings
+from sqm.domain.errors import RuleError
 from sqm.store.engine import make_engine, make_sessionmaker
 from sqm.web.errors import LoginRequired, WebError
-from sqm.web.routers import ROUTER_MODULES
+from sqm.web.routes import ROUTER_MODULES
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -66,21 +67,32 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    @app.exception_handler(WebError)
-    async def _web_error(request: Request, exc: WebError) -> Response:
-        if isinstance(exc, LoginRequired) and not _wants_json(request):
-            nxt = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            return RedirectResponse(f"/login?next={nxt}", status_code=303)
+    def _error_response(
+        request: Request, status: int, code: str, message: str, details: Any = None
+    ) -> Response:
+        """JSON under /api (or when JSON is asked for), the error page elsewhere."""
         if _wants_json(request):
-            return _error_json(exc.status_code, exc.code, exc.message, exc.details)
+            return _error_json(status, code, message, details)
         from sqm.web.templating import render
 
         return render(
             request,
             "error.html",
-            {"status": exc.status_code, "message": exc.message, "details": exc.details},
-            status_code=exc.status_code,
+            {"status": status, "message": message, "details": details},
+            status_code=status,
         )
+
+    @app.exception_handler(WebError)
+    async def _web_error(request: Request, exc: WebError) -> Response:
+        if isinstance(exc, LoginRequired) and not _wants_json(request):
+            nxt = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={nxt}", status_code=303)
+        return _error_response(request, exc.status_code, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RuleError)
+    async def _rule_error(request: Request, exc: RuleError) -> Response:
+        # a service refused the input; get_db has already rolled the transaction back
+        return _error_response(request, exc.status_code, exc.code, exc.message, exc.details)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -91,20 +103,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             }
             for e in exc.errors()
         ]
-        return _error_json(422, "invalid_input", "the request has invalid fields", details)
+        return _error_response(
+            request, 422, "invalid_input", "the request has invalid fields", details
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if _wants_json(request):
-            return _error_json(exc.status_code, "http_error", str(exc.detail))
-        from sqm.web.templating import render
-
-        return render(
-            request,
-            "error.html",
-            {"status": exc.status_code, "message": str(exc.detail)},
-            status_code=exc.status_code,
-        )
+        return _error_response(request, exc.status_code, "http_error", str(exc.detail))
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

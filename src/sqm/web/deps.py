@@ -6,13 +6,15 @@ import hashlib
 import secrets
 import time
 from collections.abc import Callable, Iterator
+from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from sqm.domain.roles import Permission
+from sqm.services.clock import Clock, system_clock
 from sqm.services.scope import Principal, load_principal, principal_for
 from sqm.store.audit import Actor, bind_actor
 from sqm.store.models import ApiToken, OrgUnit
@@ -29,6 +31,13 @@ def get_db(request: Request) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+Db = Annotated[Session, Depends(get_db)]
+"""The request's database session (committed when the handler returns without error)."""
+
+Now = Annotated[Clock, Depends(system_clock)]
+"""The clock date rules read (the system clock; tests override :func:`system_clock`)."""
 
 
 def csrf_token(request: Request) -> str:
@@ -150,6 +159,23 @@ def require(permission: Permission) -> Callable[[Principal], Principal]:
     return check
 
 
+def require_any(*permissions: Permission) -> Callable[[Principal], Principal]:
+    """A dependency that lets through users with at least one of ``permissions``.
+
+    >>> check = require_any(Permission.DO_INSPECTIONS, Permission.VIEW_SCORES)
+    >>> callable(check)
+    True
+    """
+    names = " or ".join(f"'{p.value}'" for p in permissions)
+
+    def check(p: Principal = Depends(current_principal)) -> Principal:
+        if not any(p.can(x) for x in permissions):
+            raise Forbidden(f"this needs the permission {names}")
+        return p
+
+    return check
+
+
 async def csrf_protect(request: Request) -> None:
     """Reject unsafe requests without the session's CSRF token (form field or header).
 
@@ -182,3 +208,16 @@ def unit_in_scope(db: Session, principal: Principal, unit_id: int) -> OrgUnit:
     if unit is None or not principal.sees(unit):
         raise NotFound("no such org unit in your scope")
     return unit
+
+
+def _unit_in_scope_dep(
+    unit_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    db: Db,
+    p: Principal = Depends(current_principal),
+) -> OrgUnit:
+    return unit_in_scope(db, p, unit_id)
+
+
+UnitInScope = Annotated[OrgUnit, Depends(_unit_in_scope_dep)]
+"""The org unit of the path's ``{unit_id}``, 404 outside the caller's scope. Put the
+permission alias before it in a handler's signature, so that 403 comes before 404."""

@@ -7,8 +7,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from sqm.domain.errors import RuleError
 
-class NetworkIngestError(ValueError):
+
+class NetworkIngestError(RuleError):
     """A file or row that cannot be loaded; names the file, the line and the field.
 
     ``line`` is the 1-based line of the file (the header is line 1), or None when the

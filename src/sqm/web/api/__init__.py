@@ -1,1 +1,0 @@
-"""The JSON API under /api/v1 (documented by the generated OpenAPI schema)."""

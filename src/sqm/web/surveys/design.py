@@ -1,0 +1,499 @@
+"""Pages to design survey instruments and plan survey waves (``manage_surveys``).
+
+- ``/survey-design`` — the instruments with their versions and answers;
+- ``/survey-design/instruments/new`` — a new instrument from a shipped template or empty;
+- ``/survey-design/instruments/{code}`` — its version history and previews;
+- ``/survey-design/instruments/{code}/edit`` — the editor: dimensions, groups, questions of
+  every type, bilingual texts, show/skip conditions. Structural edits (add a question …)
+  re-render the draft without writing anything; *Save* checks every field and stores the
+  instrument under the versioning rule (answers exist → a new version);
+- ``/survey-design/instruments/{code}/versions/{n}/preview`` — the phone form of a version,
+  drawn by the customers' own template in a frame that cannot send answers;
+- ``/survey-design/waves/new`` — a new wave: period, instrument version, target stores by
+  subtree and tier, quotas (proportional to traffic with a minimum per store, optionally
+  interlocked with segments), what a full cell does, the link type, a live sample-size
+  calculator; the quota allocation is previewed and then created exactly as previewed.
+
+Opening and closing a wave is on the wave's own page (``/surveys/{id}``).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from sqm.domain.errors import RuleError
+from sqm.domain.instrument import (
+    PROFILE_DIMENSION,
+    ConditionOp,
+    Facet,
+    ProfileKind,
+    QuestionType,
+)
+from sqm.domain.instrument_draft import (
+    AUDIENCES,
+    POINTS,
+    InstrumentDraft,
+    apply_edit,
+    draft_of,
+    question_fields,
+    unflatten,
+)
+from sqm.domain.org import TIER_LABELS, StoreTier
+from sqm.domain.roles import Permission
+from sqm.domain.wave import FullPolicy, LinkMode
+from sqm.services.scope import Principal
+from sqm.services.surveys import design as sd
+from sqm.services.surveys.fielding import instrument_of
+from sqm.services.surveys.links import survey_url
+from sqm.store.models import SurveyInstrument
+from sqm.web.deps import csrf_protect, get_db, load_form, require
+from sqm.web.errors import InvalidInput, NotFound
+from sqm.web.surveys.pages import _signer
+from sqm.web.templating import render, request_locale, templates
+
+router = APIRouter(
+    prefix="/survey-design",
+    include_in_schema=False,
+    dependencies=[Depends(load_form), Depends(csrf_protect)],
+)
+manager = require(Permission.MANAGE_SURVEYS)
+
+
+def _form(request: Request) -> dict[str, list[str]]:
+    """The posted form as ``key → values`` (text values only)."""
+    form = request.scope.get("sqm.form")
+    if form is None:
+        return {}
+    out: dict[str, list[str]] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            out.setdefault(key, []).append(value)
+    return out
+
+
+def _one(form: dict[str, list[str]], key: str, default: str = "") -> str:
+    values = form.get(key)
+    return values[0].strip() if values else default
+
+
+# ---------------------------------------------------------------- instruments
+
+
+@router.get("", response_class=HTMLResponse)
+def instruments_page(
+    request: Request, p: Principal = Depends(manager), db: Session = Depends(get_db)
+) -> HTMLResponse:
+    """Every instrument: code, names, versions, and whether answers exist."""
+    return render(
+        request, "surveys/design_instruments.html", {"instruments": sd.instrument_summaries(db)}
+    )
+
+
+@router.get("/instruments/new", response_class=HTMLResponse)
+def new_instrument_page(
+    request: Request, p: Principal = Depends(manager), db: Session = Depends(get_db)
+) -> HTMLResponse:
+    """Choose a template (or an empty instrument), a code and names."""
+    template = request.query_params.get("template", "nps_csat")
+    template = template if template in dict(sd.template_choices()) or template == "" else ""
+    values = {
+        "template": template,
+        "code": sd.suggest_code(db, template or "custom"),
+        "name_zh": "",
+        "name_en": "",
+    }
+    return render(request, "surveys/design_new.html", _new_context(values, {}))
+
+
+def _new_context(values: dict[str, str], errors: dict[str, Any]) -> dict[str, Any]:
+    return {"values": values, "errors": errors, "templates_": sd.template_choices()}
+
+
+@router.post("/instruments/new", response_model=None)
+def new_instrument(
+    request: Request, p: Principal = Depends(manager), db: Session = Depends(get_db)
+) -> Response:
+    """Store a copy of a template under the chosen code, or open the editor on an empty
+    draft (stored at its first valid save)."""
+    form = _form(request)
+    values = {k: _one(form, k) for k in ("template", "code", "name_zh", "name_en")}
+    result = sd.start_instrument(
+        db,
+        template=values["template"],
+        code=values["code"],
+        name_zh=values["name_zh"],
+        name_en=values["name_en"],
+    )
+    if result.errors:
+        return render(
+            request,
+            "surveys/design_new.html",
+            _new_context(values, result.errors),
+            status_code=422,
+        )
+    if result.row is not None:
+        return RedirectResponse(
+            f"/survey-design/instruments/{result.row.code}?saved=created", status_code=303
+        )
+    assert result.draft is not None
+    return _editor(request, result.draft, None, is_new=True)
+
+
+def _instrument_or_404(db: Session, code: str, version: int | None = None) -> SurveyInstrument:
+    """Version ``version`` of instrument ``code`` (the latest when None), or 404."""
+    row = sd.latest_row(db, code) if version is None else sd.version_row(db, code, version)
+    if row is None:
+        raise NotFound("no such instrument or version")
+    return row
+
+
+@router.get("/instruments/{code}", response_class=HTMLResponse)
+def instrument_page(
+    request: Request, code: str, p: Principal = Depends(manager), db: Session = Depends(get_db)
+) -> HTMLResponse:
+    """The versions of one instrument with their answers, previews, and the editor link."""
+    latest = _instrument_or_404(db, code)
+    return render(
+        request,
+        "surveys/design_instrument.html",
+        {
+            "row": latest,
+            "inst": instrument_of(latest),
+            "versions": sd.version_history(db, code),
+            "saved": request.query_params.get("saved"),
+        },
+    )
+
+
+def _condition_fields(draft: InstrumentDraft) -> dict[str, list[str]]:
+    """For each group (``g0``) and question (``g0-q1``) the answer fields asked before it
+    — what its show/skip condition may refer to."""
+    out: dict[str, list[str]] = {}
+    seen: list[str] = []
+    for i, g in enumerate(draft.groups):
+        out[f"g{i}"] = list(seen)
+        for j, q in enumerate(g.questions):
+            out[f"g{i}-q{j}"] = list(seen)
+            seen.extend(f for f in question_fields(q) if f not in seen)
+    return out
+
+
+def _editor(
+    request: Request,
+    draft: InstrumentDraft,
+    latest: SurveyInstrument | None,
+    *,
+    is_new: bool,
+    usage: tuple[int, int] = (0, 0),
+    errors: dict[str, Any] | None = None,
+    anchor: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "surveys/design_editor.html",
+        {
+            "draft": draft,
+            "latest": latest,
+            "is_new": is_new,
+            "answers": usage[0],
+            "waves": usage[1],
+            "errors": errors or {},
+            "anchor": anchor,
+            "cond_fields": _condition_fields(draft),
+            "types": [t.value for t in QuestionType],
+            "points": {t.value: ps for t, ps in POINTS.items()},
+            "ops": [o.value for o in ConditionOp],
+            "facets": [f.value for f in Facet],
+            "profiles": [k.value for k in ProfileKind],
+            "audiences": AUDIENCES,
+            "profile_dim": PROFILE_DIMENSION,
+            "action": f"/survey-design/instruments/{draft.code}/edit",
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/instruments/{code}/edit", response_class=HTMLResponse)
+def edit_page(
+    request: Request, code: str, p: Principal = Depends(manager), db: Session = Depends(get_db)
+) -> HTMLResponse:
+    """The editor on the latest version of the instrument."""
+    latest = _instrument_or_404(db, code)
+    return _editor(
+        request,
+        draft_of(instrument_of(latest)),
+        latest,
+        is_new=False,
+        usage=sd.usage_of(db, latest.id),
+    )
+
+
+@router.post("/instruments/{code}/edit", response_model=None)
+def edit(
+    request: Request, code: str, p: Principal = Depends(manager), db: Session = Depends(get_db)
+) -> Response:
+    """A structural edit (``op`` = ``add_question:0`` …) re-renders the draft; ``op`` =
+    ``save`` checks and stores it (422 with the messages next to the fields otherwise)."""
+    form = _form(request)
+    is_new = _one(form, "is_new") == "1"
+    latest = None if is_new else _instrument_or_404(db, code)
+    draft = unflatten(form)
+    draft.code = code
+    if latest is not None:
+        draft.kind = latest.kind
+    usage = sd.usage_of(db, latest.id) if latest is not None else (0, 0)
+    op = _one(form, "op", "save")
+    if op != "save":
+        try:
+            draft, anchor = apply_edit(draft, op)
+        except RuleError as exc:
+            raise InvalidInput(str(exc)) from exc
+        return _editor(request, draft, latest, is_new=is_new, usage=usage, anchor=anchor)
+    result = sd.save_draft(db, draft, new=is_new)
+    if result.errors or result.row is None:
+        return _editor(
+            request,
+            draft,
+            latest,
+            is_new=is_new,
+            usage=usage,
+            errors=result.errors,
+            status_code=422,
+        )
+    return RedirectResponse(
+        f"/survey-design/instruments/{code}?saved={result.change}&v={result.row.version}",
+        status_code=303,
+    )
+
+
+@router.get("/instruments/{code}/versions/{version}/preview", response_class=HTMLResponse)
+def preview_page(
+    request: Request,
+    code: str,
+    version: int,
+    p: Principal = Depends(manager),
+    db: Session = Depends(get_db),
+) -> HTMLResponse:
+    """The phone form of one version in a phone-sized frame (answers cannot be sent)."""
+    row = _instrument_or_404(db, code, version)
+    lang = request.query_params.get("lang") or request_locale(request)
+    return render(
+        request,
+        "surveys/design_preview.html",
+        {"row": row, "inst": instrument_of(row), "lang": "en" if lang == "en" else "zh"},
+    )
+
+
+@router.get("/instruments/{code}/versions/{version}/form", response_class=HTMLResponse)
+def preview_form(
+    request: Request,
+    code: str,
+    version: int,
+    p: Principal = Depends(manager),
+    db: Session = Depends(get_db),
+) -> HTMLResponse:
+    """The customers' form template itself, for the preview frame. The browser is told that
+    this page may submit no form (``form-action 'none'``) and may only be framed by SQM."""
+    row = _instrument_or_404(db, code, version)
+    inst = instrument_of(row)
+    lang = "en" if request.query_params.get("lang") == "en" else "zh"
+    response = templates.TemplateResponse(
+        request,
+        "surveys/public_form.html",
+        {
+            "lang": lang,
+            "inst": inst,
+            "dims": inst.dimension_map(),
+            "token": "preview",
+            "store": "Preview — sample store" if lang == "en" else "预览 · 示例门店",
+            "answers": {},
+            "errors": {},
+            "shown": None,
+            "QuestionType": QuestionType,
+        },
+    )
+    response.headers["Content-Security-Policy"] = "form-action 'none'; frame-ancestors 'self'"
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+# ---------------------------------------------------------------- sample size
+
+
+def _calc(values: Mapping[str, str]) -> sd.SampleSize:
+    return sd.sample_size(
+        values.get("calc_margin", ""),
+        values.get("calc_confidence") or "95",
+        values.get("calc_population", ""),
+        values.get("calc_sd", ""),
+    )
+
+
+@router.get("/sample-size", response_class=HTMLResponse)
+def sample_size_fragment(request: Request, p: Principal = Depends(manager)) -> HTMLResponse:
+    """The calculator's result (an HTML fragment, refreshed live as the inputs change)."""
+    return render(request, "surveys/design_sample_size.html", {"calc": _calc(request.query_params)})
+
+
+# ---------------------------------------------------------------- waves
+
+
+def _wave_request(form: dict[str, list[str]]) -> sd.WaveRequest:
+    return sd.WaveRequest(
+        code=_one(form, "code"),
+        name=_one(form, "name"),
+        period_id=_one(form, "period_id"),
+        instrument_id=_one(form, "instrument_id"),
+        root_id=_one(form, "root_id"),
+        tiers=form.get("tiers", []),
+        total=_one(form, "total"),
+        minimum=_one(form, "minimum"),
+        interlocked=_one(form, "interlocked") == "1",
+        shares={seg: _one(form, f"share_{seg}") for seg in sd.SEGMENTS},
+        full_policy=_one(form, "full_policy"),
+        link_mode=_one(form, "link_mode"),
+        tokens_per_store=_one(form, "tokens_per_store"),
+        open_now=_one(form, "open_now") == "1",
+    )
+
+
+def _fingerprint(plan: sd.WavePlan) -> str:
+    """What the analyst saw in the preview: a wave is created only as previewed."""
+    content = {
+        "code": plan.code,
+        "name": plan.name,
+        "period": plan.period.id,
+        "instrument": plan.instrument.id,
+        "cells": [[c.unit, c.segment, c.target] for c in plan.cells],
+        "policy": plan.full_policy.value,
+        "link": plan.link_mode.value,
+        "tokens": plan.tokens_per_store,
+        "status": plan.status.value,
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def _wave_page(
+    request: Request,
+    db: Session,
+    p: Principal,
+    req: sd.WaveRequest,
+    *,
+    errors: dict[str, Any] | None = None,
+    plan: sd.WavePlan | None = None,
+    calc: sd.SampleSize | None = None,
+    calc_values: dict[str, str] | None = None,
+    notice: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:
+    locale = request_locale(request)
+    calc_values = calc_values or {"calc_margin": "5", "calc_confidence": "95"}
+    if calc is None:
+        calc = _calc(calc_values)
+    return render(
+        request,
+        "surveys/design_wave_new.html",
+        {
+            "req": req,
+            "errors": errors or {},
+            "periods": sd.period_choices(db),
+            "instruments": sd.instrument_choices(db),
+            "subtrees": sd.subtree_choices(db, p),
+            "tiers": [(t.value, TIER_LABELS[t][1 if locale == "en" else 0]) for t in StoreTier],
+            "no_tier": sd.NO_TIER,
+            "segments": sd.SEGMENTS,
+            "policies": [f.value for f in FullPolicy],
+            "link_modes": [m.value for m in LinkMode],
+            "plan": plan,
+            "preview": sd.allocation_preview(plan) if plan is not None else None,
+            "fingerprint": _fingerprint(plan) if plan is not None else "",
+            "tier_label": sd.tier_label,
+            "calc": calc,
+            "calc_values": calc_values,
+            "notice": notice,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/waves/new", response_class=HTMLResponse)
+def new_wave_page(
+    request: Request, p: Principal = Depends(manager), db: Session = Depends(get_db)
+) -> HTMLResponse:
+    """The new-wave form (``?instrument_id=`` preselects an instrument version)."""
+    req = sd.WaveRequest()
+    req.instrument_id = request.query_params.get("instrument_id", "")
+    periods = sd.period_choices(db)
+    open_periods = [x for x in periods if x.status == "open"]
+    if periods:
+        req.period_id = str((open_periods or periods)[0].id)
+    roots = sd.subtree_choices(db, p)
+    if roots:
+        req.root_id = str(roots[0].id)
+    return _wave_page(request, db, p, req)
+
+
+@router.post("/waves/new", response_model=None)
+def new_wave(
+    request: Request, p: Principal = Depends(manager), db: Session = Depends(get_db)
+) -> Response:
+    """``action=preview`` shows the quota allocation; ``action=create`` creates the wave as
+    previewed (a plan that differs from the preview is shown again instead);
+    ``action=calc`` runs the sample-size calculator without JavaScript."""
+    form = _form(request)
+    req = _wave_request(form)
+    action = _one(form, "action", "preview")
+    calc_values = {
+        k: _one(form, k) for k in ("calc_margin", "calc_confidence", "calc_population", "calc_sd")
+    }
+    if action == "calc":
+        return _wave_page(request, db, p, req, calc_values=calc_values)
+    plan, errors = sd.check_wave_request(db, p, req)
+    if plan is None:
+        return _wave_page(
+            request, db, p, req, errors=errors, calc_values=calc_values, status_code=422
+        )
+    if action != "create":
+        return _wave_page(request, db, p, req, plan=plan, calc_values=calc_values)
+    if _one(form, "previewed") != _fingerprint(plan):
+        return _wave_page(
+            request,
+            db,
+            p,
+            req,
+            plan=plan,
+            calc_values=calc_values,
+            notice="changed",
+            status_code=409,
+        )
+    wave, tokens = sd.create_planned_wave(db, _signer(request), plan)
+    if not tokens:
+        return RedirectResponse(f"/surveys/{wave.id}", status_code=303)
+    base = str(request.base_url).rstrip("/")
+    links = {unit: [survey_url(base, t) for t in toks] for unit, toks in tokens.items()}
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["store", "link"])
+    for unit, urls in links.items():
+        writer.writerows([unit, u] for u in urls)
+    return render(
+        request,
+        "surveys/design_wave_created.html",
+        {
+            "wave": wave,
+            "links": links,
+            "stores": {s.code: s for s in plan.stores},
+            "csv": buf.getvalue(),
+        },
+        status_code=201,
+    )
