@@ -1,1 +1,1 @@
-"""complaints."""
+"""Pages and API of complaints: the queue, uploads, alerts and the intake API."""

@@ -1,1 +1,1 @@
-"""network."""
+"""Pages of network quality: overview, map, worst cells, cells and alerts."""

@@ -1,1 +1,3 @@
-"""surveys."""
+"""Pages of the customer surveys: analysts' pages, survey design and the customers'
+public phone page.
+"""
