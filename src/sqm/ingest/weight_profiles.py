@@ -245,7 +245,7 @@ def _check_kind(report: ImportReport, table: Table, prof: ProfileRows) -> None:
                 band[1],
                 col("traffic_band", "traffic_band"),
                 band[0],
-                "invalid_choice",
+                "unknown_value",
                 "an indicator-system profile's traffic band is high, low or empty",
             )
         return
