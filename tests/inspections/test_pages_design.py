@@ -661,3 +661,26 @@ def test_editors_in_a_real_browser(live: str, demo_engine: Engine) -> None:
         cl = iv.checklist_of(s.get(InspectionChecklist, cid))
         item = cl.item("badge_readable")
         assert (item.kind, item.scale_max, item.evidence) == ("scale", 5, frozenset({"photo"}))
+
+
+def test_the_checklist_and_key_of_a_path_404_after_the_permission(
+    app_client: Client, demo_engine: Engine
+) -> None:
+    cid, _ = checklist_row(demo_engine)
+    analyst = app_client("analyst")
+    assert analyst.get("/inspections/checklists/999999").status_code == 404
+    assert analyst.get(f"/inspections/weights/999999/{PARTNER}").status_code == 404
+    assert (
+        analyst.get(f"/inspections/weights/{cid}/partner.nowhere.early.normal").status_code == 404
+    )
+    assert analyst.get(f"/inspections/weights/{cid}/{PARTNER}").status_code == 200
+    # no permission: 403 before the missing checklist's 404
+    assert (
+        app_client("inspector01").get(f"/inspections/weights/999999/{PARTNER}").status_code == 403
+    )
+    manager = app_client("store.manager")
+    r = manager.post(
+        f"/inspections/weights/999999/{PARTNER}/reset",
+        data={"csrf_token": manager.headers["X-CSRF-Token"]},
+    )
+    assert r.status_code == 403

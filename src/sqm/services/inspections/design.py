@@ -57,11 +57,13 @@ from sqm.domain.checklist_template import (
     profile_keys,
 )
 from sqm.domain.errors import ConflictError, RuleError
+from sqm.domain.org import UnitKind
 from sqm.methods.weights import AHPResult, ahp
 from sqm.services.evaluation import weight_profile as wp
 from sqm.services.inspections import visits as iv
+from sqm.services.scope import Principal
 from sqm.store.audit import record
-from sqm.store.models import Period
+from sqm.store.models import OrgUnit, Period
 from sqm.store.models import WeightProfile as StoredProfile
 from sqm.store.models.inspection import InspectionChecklist, InspectionVisit
 
@@ -565,9 +567,7 @@ def set_active(session: Session, row: InspectionChecklist, active: bool) -> None
             )
         )
         if not others:
-            raise DesignError(
-                [FieldError("", "active", "the last active version of a checklist cannot retire")]
-            )
+            raise DesignConflict("active: the last active version of a checklist cannot retire")
     row.active = active
 
 
@@ -832,6 +832,15 @@ class SurveyImportance:
     r2: float
     items: pd.DataFrame  # item, indicator, weight, r
     indicators: dict[str, float] = field(default_factory=dict)
+
+
+def stores_seen_by(session: Session, principal: Principal) -> list[int]:
+    """Ids of the stores in ``principal``'s scope (whose customers' answers they may use)."""
+    return list(
+        session.scalars(
+            select(OrgUnit.id).where(principal.unit_filter(), OrgUnit.kind == UnitKind.STORE)
+        )
+    )
 
 
 def intercept_periods(session: Session) -> list[str]:
