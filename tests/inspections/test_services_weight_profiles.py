@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, MetaData, insert, select, text
 
@@ -24,7 +25,7 @@ from sqm.services.exports import export_weight_profiles
 from sqm.services.inspections import design
 from sqm.services.inspections import visits as iv
 from sqm.store.engine import make_engine, make_sessionmaker, transaction
-from sqm.store.migrate import upgrade
+from sqm.store.migrate import alembic_config, upgrade
 from sqm.store.models import WeightProfile
 from sqm.store.models.indicator import ProfileKind
 from sqm.store.models.inspection import InspectionChecklist
@@ -299,6 +300,30 @@ def test_migration_moves_the_inspection_profiles_with_their_history(blank_engine
     reflected = MetaData()
     reflected.reflect(blank_engine)
     assert "inspection_weight_profile" not in reflected.tables
+
+    # and back: the rows return to their own table, the visit names them again
+    cfg = alembic_config(blank_engine.url.render_as_string(hide_password=False))
+    with blank_engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0201_inspection_weight_profiles")
+    with blank_engine.connect() as c:
+        back = c.execute(
+            text(
+                "SELECT id, tier, weights, note, active FROM inspection_weight_profile ORDER BY id"
+            )
+        ).all()
+        assert [(r.tier, r.note, bool(r.active)) for r in back] == [
+            ("partner", "n0", False),
+            ("flagship_core", "n1", True),
+            ("partner", "n2", True),
+        ]
+        code = c.execute(
+            text("SELECT profile_code FROM inspection_visit WHERE id = :v"), {"v": visit}
+        ).scalar()
+        assert code == f"CL.v2.partner.in.early.normal@{back[2].id}"
+        left = c.execute(text("SELECT code FROM weight_profile")).scalars().all()
+        assert left == ["WP.partner"]
+        assert c.execute(text("SELECT count(*) FROM weight")).scalar() == 2
 
 
 # ------------------------------------------------------------------ editor, scoring
