@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from sqm.ingest.indicator_systems import import_indicator_systems
 from sqm.ingest.org_units import import_org_units
-from sqm.ingest.weight_profiles import import_weight_profiles
+from sqm.services.evaluation.weight_profile import import_weight_profiles
 from sqm.services.exports import export_table
 from sqm.store.engine import make_sessionmaker
 

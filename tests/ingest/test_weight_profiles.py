@@ -6,7 +6,8 @@ from __future__ import annotations
 from sqlalchemy import Engine, select
 
 from sqm.ingest.indicator_systems import import_indicator_systems
-from sqm.ingest.weight_profiles import import_weight_profiles
+from sqm.ingest.weight_profiles import read_weight_profiles
+from sqm.services.evaluation.weight_profile import import_weight_profiles
 from sqm.store.engine import make_sessionmaker
 from sqm.store.models import WeightProfile
 
@@ -201,3 +202,20 @@ def test_an_existing_profile_can_be_updated_from_just_codes_and_weights(
     assert report.ok and report.updated == 1, report.format_table()
     p2, w2 = _profiles(sqlite_engine)["P2"]
     assert (p2.name_zh, p2.valid_from, w2) == ("通用权重", "2026Q1", {"D1": 0.3, "D2": 0.7})
+
+
+def test_reading_a_file_needs_no_database() -> None:
+    wf = read_weight_profiles(csv_bytes(W_ZH), "w.csv")
+    assert wf.report.ok, wf.report.format_table()
+    assert list(wf.profiles) == ["P1", "P2"]
+    assert wf.profiles["P1"].shared["tier"][0] == "flagship_core"
+    assert {c: w for c, (w, _) in wf.profiles["P2"].weights.items()} == {"D1": 0.5, "D2": 0.5}
+    # a profile weighs an indicator system or a checklist: not neither, not both
+    rows = [
+        ["profile_code", "system_code", "checklist_code", "node_code", "weight"],
+        ["A", "", "", "x", "1"],
+        ["B", "S", "C", "x", "1"],
+        ["C", "S", "", "x", "1"],
+    ]
+    wf = read_weight_profiles(csv_bytes(rows), "w.csv")
+    assert [(e.row, e.rule) for e in wf.report.errors] == [(2, "required"), (3, "required")]

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from sqm.ingest.errors import RULES, ImportRejected, ImportReport
 from sqm.ingest.indicator_systems import import_indicator_systems
 from sqm.ingest.org_units import import_org_units
-from sqm.ingest.weight_profiles import import_weight_profiles
+from sqm.services.evaluation.weight_profile import import_weight_profiles
 from sqm.services.exports import ExportKind, export_table
 from sqm.store.audit import Actor, acting_as
 from sqm.store.engine import make_sessionmaker, transaction

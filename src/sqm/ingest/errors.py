@@ -40,6 +40,8 @@ RULES: dict[str, str] = {
     "conflicting_value": "rows of the same system or profile disagree on a shared field",
     "unknown_system": "no indicator system with this code (and version)",
     "unknown_node": "no indicator node with this code in the system",
+    "unknown_checklist": "no inspection checklist with this code (and version)",
+    "not_allowed": "the field must stay empty for this kind of record",
     "weights_sum": "the weights of sibling nodes do not sum to 1",
     "not_json": "the value is not a JSON object",
     "rejected": "the service refused the record",

@@ -1,5 +1,15 @@
-"""Import weight profiles from CSV or xlsx: one row per (profile, node), upserted by
-profile code through :func:`sqm.services.evaluation.weight_profile.upsert_profile`.
+"""Read weight-profile files (CSV or xlsx): one row per (profile, node), parsed and checked
+cell by cell here; :func:`read_weight_profiles` returns the profiles' rows and an
+:class:`~sqm.ingest.errors.ImportReport`. Checking them against the stored indicator systems
+and checklists and writing them is
+:func:`sqm.services.evaluation.weight_profile.import_weight_profiles`.
+
+A profile weighs an indicator-system version (``system_code``; upserted by profile code) or
+an inspection checklist version (``checklist_code``): then the rows weigh the checklist's
+indicators (node_code = indicator code, together 1), the key is tier × in/out of province ×
+stage × traffic band (high/normal/low, all required), and importing sets the weights in force
+for that key — a new revision unless the active one already has these weights; the file's
+profile code only groups the rows.
 
 The rows of one profile are its **whole** set of local weights (a weight of the profile
 that is not in the file is removed). Headers (Chinese or English):
@@ -12,10 +22,13 @@ profile_name_zh  权重方案名称      Chinese name (required for a new profil
 profile_name_en  权重方案英文名称  English name
 system_code      指标体系编码      indicator system the weights are over (required)
 system_version   指标体系版本      its version; empty: the latest version
+checklist_code   检查表编码        or: the inspection checklist the weights are over
+checklist_version 检查表版本       its version; empty: the latest version
 tier             门店等级          store tier it applies to (旗舰核心店/一级店/超市店/合作店
                                    or flagship_core/…); empty: every tier
 in_province      省内              是/否; empty: in and out of the province
-traffic_band     客流档位          high/low or 高/低; empty: every band
+traffic_band     客流档位          high/low or 高/低 (checklists also normal/中); empty:
+                                   every band
 stage            阶段              early/mature or 初期/深化期; empty: every stage
 valid_from       生效期间          first period: 2026-01, 2026Q1 or 2026 (new profiles)
 valid_to         失效期间          last period; empty: open-ended
@@ -23,6 +36,7 @@ method           方法              manual/ahp/group_ahp/delphi/entropy/critic/
                                    customer_importance/combined or 人工录入/层次分析法/…
                                    (empty: manual)
 inputs           方法输入          what the method was fed, a JSON object (empty: kept)
+note             说明              how the weights were made (checklist profiles)
 node_code        指标编码          code of the weighted node (required)
 weight           权重              local weight among its siblings, 0…1 (or 0%…100%)
 ===============  ===============  ======================================================
@@ -35,30 +49,23 @@ parent must sum to 1 (within 0.001).
 from __future__ import annotations
 
 import json
-from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from sqm.domain.indicator import WeightMethod
 from sqm.domain.org import TIER_LABELS
 from sqm.domain.period import PeriodSpec
-from sqm.ingest.errors import ImportRejected, ImportReport
+from sqm.ingest.errors import ImportReport
 from sqm.ingest.tabular import Column, RowReader, Table, choices, read_table
-from sqm.services.evaluation.weight_profile import WeightRuleError, upsert_profile
-from sqm.store.models import IndicatorSystem, WeightProfile
-
-Progress = Callable[[int, int], None]
 
 COLUMNS: tuple[Column, ...] = (
     Column("profile_code", "权重方案编码", ("方案编码", "profile", "profile code"), required=True),
     Column("profile_name_zh", "权重方案名称", ("方案名称", "profile name")),
     Column("profile_name_en", "权重方案英文名称", ("方案英文名称", "profile name (en)")),
-    Column("system_code", "指标体系编码", ("体系编码", "system", "system code"), required=True),
+    Column("system_code", "指标体系编码", ("体系编码", "system", "system code")),
     Column("system_version", "指标体系版本", ("体系版本", "version", "system version")),
+    Column("checklist_code", "检查表编码", ("检查表", "checklist", "checklist code")),
+    Column("checklist_version", "检查表版本", ("checklist version",)),
     Column("tier", "门店等级", ("等级", "store tier", "store_tier")),
     Column("in_province", "省内", ("是否省内", "in province")),
     Column("traffic_band", "客流档位", ("客流等级", "traffic band")),
@@ -67,6 +74,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("valid_to", "失效期间", ("截止期间", "valid to")),
     Column("method", "方法", ("赋权方法", "权重方法", "weight method")),
     Column("inputs", "方法输入", ("输入", "method inputs")),
+    Column("note", "说明", ("备注", "method note")),
     Column(
         "node_code", "指标编码", ("节点编码", "编码", "node", "code", "node code"), required=True
     ),
@@ -74,8 +82,10 @@ COLUMNS: tuple[Column, ...] = (
 )
 
 TIER_CHOICES = choices((t.value, v) for t, v in TIER_LABELS.items())
-BAND_LABELS = {"high": "高", "low": "低"}
-BAND_CHOICES = choices([("high", ["高", "高客流"]), ("low", ["低", "低客流"])])
+BAND_LABELS = {"high": "高", "normal": "中", "low": "低"}
+BAND_CHOICES = choices(
+    [("high", ["高", "高客流"]), ("normal", ["中", "一般"]), ("low", ["低", "低客流"])]
+)
 STAGE_LABELS = {"early": "初期", "mature": "深化期"}
 STAGE_CHOICES = choices([("early", ["初期", "起步期"]), ("mature", ["深化期", "成熟期"])])
 METHOD_LABELS: dict[str, str] = {
@@ -99,6 +109,8 @@ PROFILE_FIELDS = (
     "profile_name_en",
     "system_code",
     "system_version",
+    "checklist_code",
+    "checklist_version",
     "tier",
     "in_province",
     "traffic_band",
@@ -107,6 +119,7 @@ PROFILE_FIELDS = (
     "valid_to",
     "method",
     "inputs",
+    "note",
 )
 
 
@@ -127,13 +140,14 @@ _KEPT_WHEN_EMPTY = frozenset({"profile_name_zh", "valid_from", "inputs"})
 def _parse_shared(r: RowReader) -> dict[str, Any]:
     """Profile-level cells of a row that are filled in (empty cells say nothing)."""
     out: dict[str, Any] = {}
-    for f in ("profile_name_zh", "profile_name_en", "system_code"):
-        t = r.text(f, max_len=200)
+    for f in ("profile_name_zh", "profile_name_en", "system_code", "checklist_code", "note"):
+        t = r.text(f, max_len=2000 if f == "note" else 200)
         if t is not None:
             out[f] = t
-    if r.raw("system_version") not in (None, ""):
-        v = r.integer("system_version", lo=1)
-        out["system_version"] = v if v is not None else _MISSING
+    for f in ("system_version", "checklist_version"):
+        if r.raw(f) not in (None, ""):
+            v = r.integer(f, lo=1)
+            out[f] = v if v is not None else _MISSING
     specs: list[tuple[str, Any]] = [
         ("tier", lambda: r.choice("tier", TIER_CHOICES, what="store tier")),
         ("in_province", lambda: r.boolean("in_province")),
@@ -199,77 +213,66 @@ def _collect(report: ImportReport, table: Table) -> dict[str, ProfileRows]:
     return profiles
 
 
-def _system_of(
-    session: Session, report: ImportReport, table: Table, prof: ProfileRows, exists: bool
-) -> IndicatorSystem | None:
+@dataclass
+class WeightFile:
+    """A read weight file: its table (headers as given), the profiles' rows by code and the
+    report of every bad cell so far (more are added when the profiles meet the store)."""
+
+    table: Table
+    profiles: dict[str, ProfileRows]
+    report: ImportReport
+
+
+def _check_kind(report: ImportReport, table: Table, prof: ProfileRows) -> None:
+    """A profile names an indicator system or a checklist; a checklist profile has a whole key
+    and no periods (it weighs its checklist version)."""
     col = table.headers.get
-    if "profile_name_zh" not in prof.shared and not exists:
-        report.add(
-            prof.first_line,
-            col("profile_name_zh", "profile_name_zh"),
-            "",
-            "required",
-            f"no row names the new profile {prof.code} (权重方案名称 / profile_name_zh)",
-        )
-    if "system_code" not in prof.shared:
+    has_system, has_list = "system_code" in prof.shared, "checklist_code" in prof.shared
+    if has_system == has_list:
         report.add(
             prof.first_line,
             col("system_code", "system_code"),
             "",
             "required",
-            f"no row gives the indicator system of profile {prof.code}",
+            f"profile {prof.code} needs either an indicator system (指标体系编码 / system_code) "
+            "or a checklist (检查表编码 / checklist_code)" + (", not both" if has_system else ""),
         )
-        return None
-    code, line = prof.shared["system_code"]
-    stmt = select(IndicatorSystem).where(IndicatorSystem.code == code)
-    version = prof.shared.get("system_version")
-    if version is not None:
-        stmt = stmt.where(IndicatorSystem.version == version[0])
-    system = session.scalar(stmt.order_by(IndicatorSystem.version.desc()).limit(1))
-    if system is None:
-        shown = f"{code} v{version[0]}" if version is not None else code
-        report.add(
-            line,
-            col("system_code", "system_code"),
-            code,
-            "unknown_system",
-            f"no indicator system {shown} in SQM",
-        )
-    return system
+        return
+    if has_system:
+        band = prof.shared.get("traffic_band")
+        if band is not None and band[0] == "normal":
+            report.add(
+                band[1],
+                col("traffic_band", "traffic_band"),
+                band[0],
+                "unknown_value",
+                "an indicator-system profile's traffic band is high, low or empty",
+            )
+        return
+    for f in ("tier", "stage", "traffic_band"):
+        if f not in prof.shared:
+            report.add(
+                prof.first_line,
+                col(f, f),
+                "",
+                "required",
+                f"no row gives the {f} of checklist profile {prof.code}",
+            )
+    for f in ("valid_from", "valid_to"):
+        if f in prof.shared:
+            report.add(
+                prof.shared[f][1],
+                col(f, f),
+                prof.shared[f][0],
+                "not_allowed",
+                f"checklist profile {prof.code} weighs its checklist version; leave {f} empty",
+            )
 
 
-def _check_weights(
-    report: ImportReport, table: Table, prof: ProfileRows, system: IndicatorSystem, exists: bool
-) -> None:
+def check_periods(report: ImportReport, table: Table, prof: ProfileRows, exists: bool) -> None:
+    """An indicator-system profile's periods: the first one given (for a new profile), and
+    the last one not before it."""
     col = table.headers.get
-    by_code = {n.code: n for n in system.nodes}
-    code_of = {n.id: n.code for n in system.nodes}
-    groups: dict[str | None, list[str]] = defaultdict(list)
-    for node, (_, line) in prof.weights.items():
-        n = by_code.get(node)
-        if n is None:
-            report.add(
-                line,
-                col("node_code", "node_code"),
-                node,
-                "unknown_node",
-                f"no node {node} in {system.code} v{system.version}",
-            )
-            continue
-        groups[code_of.get(n.parent_id) if n.parent_id else None].append(node)
-    for parent, codes in groups.items():
-        total = sum(prof.weights[c][0] for c in codes)
-        if abs(total - 1.0) > 1e-3:
-            lines = sorted(prof.weights[c][1] for c in codes)
-            parts = ", ".join(f"{c}={prof.weights[c][0]:g}" for c in sorted(codes))
-            report.add(
-                lines[0],
-                col("weight", "weight"),
-                f"{total:.4f}",
-                "weights_sum",
-                f"weights under {parent or '(root)'} in profile {prof.code} (rows "
-                f"{', '.join(map(str, lines))}) sum to {total:.4f}, not 1: {parts}",
-            )
     vf, vt = prof.shared.get("valid_from"), prof.shared.get("valid_to")
     if vf is None and not exists:
         report.add(
@@ -293,76 +296,18 @@ def _check_weights(
         )
 
 
-def import_weight_profiles(
-    session: Session,
-    data: bytes,
-    filename: str,
-    *,
-    dry_run: bool = False,
-    progress: Progress | None = None,
-) -> ImportReport:
-    """Validate the whole file and, when it has no error, upsert every profile in it.
+def read_weight_profiles(data: bytes, filename: str, *, dry_run: bool = False) -> WeightFile:
+    r"""Parse a weight file and check what the file alone can tell: cells, repeated profile
+    fields that disagree, doubled nodes, the kind of each profile. Nothing is read from or
+    written to the store.
 
-    Counts in the report are of profiles (a profile is updated when any field or weight
-    changed). Writes go to ``session`` (flushed, not committed).
-
-    >>> # import_weight_profiles(s, Path("weights.xlsx").read_bytes(), "weights.xlsx")
-    >>> # → 'weights: 496 rows read; 0 created, 0 updated, 8 unchanged, 0 deleted'
+    >>> wf = read_weight_profiles("profile_code,system_code,node_code,weight\nP,S,A,1\n".encode(), "w.csv")
+    >>> wf.report.ok, list(wf.profiles), wf.profiles["P"].weights
+    (True, ['P'], {'A': (1.0, 2)})
     """
     report = ImportReport(kind="weights", dry_run=dry_run)
     table = read_table(data, filename, COLUMNS, report)
     profiles = _collect(report, table)
-    systems: dict[str, IndicatorSystem] = {}
-    known = set(session.scalars(select(WeightProfile.code).where(WeightProfile.code.in_(profiles))))
     for prof in profiles.values():
-        system = _system_of(session, report, table, prof, prof.code in known)
-        if system is not None:
-            systems[prof.code] = system
-            _check_weights(report, table, prof, system, prof.code in known)
-    if not report.ok:
-        return report
-    for i, prof in enumerate(profiles.values(), start=1):
-        existing = session.scalar(select(WeightProfile).where(WeightProfile.code == prof.code))
-
-        def get(
-            name: str,
-            default: Any,
-            prof: ProfileRows = prof,
-            existing: WeightProfile | None = existing,
-        ) -> Any:
-            if name in prof.shared:
-                return prof.shared[name][0]
-            # Name, first period and inputs cannot be cleared: no value keeps the stored one.
-            if existing is not None and (name in _KEPT_WHEN_EMPTY or not table.has(name)):
-                return getattr(existing, name.removeprefix("profile_"))
-            return default
-
-        try:
-            _, changed = upsert_profile(
-                session,
-                code=prof.code,
-                name_zh=get("profile_name_zh", ""),
-                name_en=get("profile_name_en", ""),
-                system=systems[prof.code],
-                weights={c: w for c, (w, _) in prof.weights.items()},
-                tier=get("tier", None),
-                in_province=get("in_province", None),
-                traffic_band=get("traffic_band", None),
-                stage=get("stage", None),
-                valid_from=get("valid_from", ""),
-                valid_to=get("valid_to", None),
-                method=get("method", "manual"),
-                inputs=get("inputs", {}),
-            )
-        except WeightRuleError as exc:
-            report.add(prof.first_line, "profile_code", prof.code, "rejected", str(exc))
-            raise ImportRejected(report) from exc
-        if existing is None:
-            report.created += 1
-        elif changed:
-            report.updated += 1
-        else:
-            report.unchanged += 1
-        if progress is not None:
-            progress(i, len(profiles))
-    return report
+        _check_kind(report, table, prof)
+    return WeightFile(table, profiles, report)

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 
+from sqm.domain.checklist import Checklist
 from sqm.domain.org import KIND_LABELS, TIER_LABELS, UnitKind
 from sqm.ingest import indicator_systems as ind
 from sqm.ingest import org_units as org
@@ -158,19 +159,15 @@ def export_indicator_systems(
 
 
 def weight_records(profile: WeightProfile, lang: Lang) -> list[dict[str, Any]]:
-    """Rows of the weight file for one profile, in the order of its indicator tree;
-    ``inputs`` (JSON) is written on the profile's first row only."""
+    """Rows of the weight file for one profile, in the order of its indicator tree (or of its
+    checklist's indicators); ``inputs`` (JSON) is written on the profile's first row only."""
     zh = lang == "zh"
-    system = profile.system
-    by_node = {w.node_id: w.weight for w in profile.weights}
     tier, stage, method = _plain(profile.tier), _plain(profile.stage), _plain(profile.method)
     band = profile.traffic_band
     shared = {
         "profile_code": profile.code,
         "profile_name_zh": profile.name_zh,
         "profile_name_en": profile.name_en,
-        "system_code": system.code,
-        "system_version": system.version,
         "tier": (TIER_LABELS[tier][0] if zh else tier) if tier else None,
         "in_province": _yes_no(profile.in_province, lang),
         "traffic_band": (wp.BAND_LABELS.get(band, band) if zh else band) if band else None,
@@ -179,21 +176,36 @@ def weight_records(profile: WeightProfile, lang: Lang) -> list[dict[str, Any]]:
         "valid_to": profile.valid_to,
         "method": wp.METHOD_LABELS.get(method, method) if zh else method,
     }
+    pairs: list[tuple[str, float]]
+    if profile.checklist is not None:
+        row = profile.checklist
+        shared.update(checklist_code=row.code, checklist_version=row.version, note=profile.note)
+        weights = profile.checklist_weights or {}
+        cl = Checklist.model_validate(row.definition)
+        pairs = [(i.code, float(weights[i.code])) for i in cl.indicators() if i.code in weights]
+    else:
+        system = profile.system
+        assert system is not None
+        shared.update(system_code=system.code, system_version=system.version)
+        by_node = {w.node_id: w.weight for w in profile.weights}
+        pairs = [
+            (r.node.code, by_node[r.node.id]) for r in tree_rows(system) if r.node.id in by_node
+        ]
     out: list[dict[str, Any]] = []
-    for row in tree_rows(system):
-        if row.node.id in by_node:
-            rec = dict(shared, node_code=row.node.code, weight=by_node[row.node.id])
-            if not out:
-                rec["inputs"] = json.dumps(profile.inputs or {}, ensure_ascii=False)
-            out.append(rec)
+    for code, weight in pairs:
+        rec = dict(shared, node_code=code, weight=weight)
+        if not out:
+            rec["inputs"] = json.dumps(profile.inputs or {}, ensure_ascii=False)
+        out.append(rec)
     return out
 
 
 def export_weight_profiles(
     session: Session, *, fmt: Fmt = "csv", lang: Lang = "zh", codes: Sequence[str] | None = None
 ) -> bytes:
-    """Every weight profile (or those in ``codes``) as a weight file."""
-    stmt = select(WeightProfile).order_by(WeightProfile.code)
+    """Every weight profile (or those in ``codes``) as a weight file: the indicator systems'
+    profiles and the checklists' profiles in force (their replaced revisions stay home)."""
+    stmt = select(WeightProfile).where(WeightProfile.active.is_(True)).order_by(WeightProfile.code)
     if codes:
         stmt = stmt.where(WeightProfile.code.in_(list(codes)))
     records = [r for p in session.scalars(stmt) for r in weight_records(p, lang)]

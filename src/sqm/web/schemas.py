@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -129,18 +129,27 @@ class IndicatorSystemIn(BaseModel):
 
 class WeightProfileOut(BaseModel):
     code: str
+    kind: Literal["indicator_system", "checklist"] = Field(
+        "indicator_system",
+        description="what it weighs: an indicator-system version (weights by node code) or an "
+        "inspection checklist version (weights by checklist indicator code, summing to 1)",
+    )
     name_zh: str
     name_en: str
-    system_code: str
-    system_version: int
+    system_code: str | None = None
+    system_version: int | None = None
+    checklist_code: str | None = None
+    checklist_version: int | None = None
     tier: StoreTier | None = None
     in_province: bool | None = None
     traffic_band: str | None = None
     stage: ProgrammeStage | None = None
-    valid_from: str
+    valid_from: str | None = None
     valid_to: str | None = None
     method: WeightMethod
     inputs: dict[str, Any] = {}
+    note: str = ""
+    active: bool = Field(True, description="false: a later revision replaced it (checklists)")
     weights: dict[str, float] | None = None
     global_weights: dict[str, float] | None = None
 

@@ -19,8 +19,10 @@ Weight profiles (one per tier × in/out of province × stage × traffic class) a
   the same element (:data:`~sqm.domain.checklist_template.SURVEY_ITEM_INDICATORS`) and
   blended with the plan's template profile (:func:`survey_importance`).
 
-Every save is a new row with its method, its inputs (matrix, survey periods, α…), who saved it
-and when; the previous row stays, inactive, so the history can be read back and reproduced.
+Every save is a new row of the one weight-profile table (:class:`~sqm.store.models.WeightProfile`,
+``kind = "checklist"``, written by :mod:`sqm.services.evaluation.weight_profile`) with its
+method, its inputs (matrix, survey periods, α…), who saved it and when; the previous row stays,
+inactive, so the history can be read back and reproduced.
 """
 
 from __future__ import annotations
@@ -55,15 +57,15 @@ from sqm.domain.checklist_template import (
     profile_keys,
 )
 from sqm.domain.errors import ConflictError, RuleError
+from sqm.domain.org import UnitKind
 from sqm.methods.weights import AHPResult, ahp
+from sqm.services.evaluation import weight_profile as wp
 from sqm.services.inspections import visits as iv
+from sqm.services.scope import Principal
 from sqm.store.audit import record
-from sqm.store.models import Period
-from sqm.store.models.inspection import (
-    InspectionChecklist,
-    InspectionVisit,
-    InspectionWeightProfile,
-)
+from sqm.store.models import OrgUnit, Period
+from sqm.store.models import WeightProfile as StoredProfile
+from sqm.store.models.inspection import InspectionChecklist, InspectionVisit
 
 #: Largest gap between the entered percentages' sum and 100 that is taken as rounding.
 PERCENT_TOLERANCE = 0.1
@@ -506,14 +508,7 @@ def save_checklist(
     if fresh == old:
         return SaveResult(base, new_version=False, changed=False)
     fits = _indicator_set(fresh) == _indicator_set(old)
-    profiles = list(
-        session.scalars(
-            select(InspectionWeightProfile).where(
-                InspectionWeightProfile.checklist_id == base.id,
-                InspectionWeightProfile.active.is_(True),
-            )
-        )
-    )
+    profiles = wp.active_checklist_profiles(session, base.id)
     if visit_count(session, base.id) == 0:
         base.definition = fresh.model_dump(mode="json")
         base.name_zh, base.name_en = fresh.name_zh, fresh.name_en
@@ -535,20 +530,15 @@ def save_checklist(
     carried = 0
     if fits:
         for p in profiles:
-            session.add(
-                InspectionWeightProfile(
-                    checklist_id=row.id,
-                    tier=p.tier,
-                    in_province=p.in_province,
-                    stage=p.stage,
-                    traffic=p.traffic,
-                    weights=dict(p.weights),
-                    method=p.method,
-                    inputs={**(p.inputs or {}), "carried_over_from": base.version},
-                    note=p.note,
-                    created_by_id=user_id,
-                    active=True,
-                )
+            wp.add_checklist_profile(
+                session,
+                row,
+                wp.key_of(p),
+                dict(p.checklist_weights or {}),
+                method=p.method,
+                inputs={**(p.inputs or {}), "carried_over_from": base.version},
+                note=p.note,
+                user_id=user_id,
             )
             carried += 1
     session.flush()
@@ -577,9 +567,7 @@ def set_active(session: Session, row: InspectionChecklist, active: bool) -> None
             )
         )
         if not others:
-            raise DesignError(
-                [FieldError("", "active", "the last active version of a checklist cannot retire")]
-            )
+            raise DesignConflict("active: the last active version of a checklist cannot retire")
     row.active = active
 
 
@@ -593,7 +581,7 @@ class ProfileState:
 
     key: ProfileKey
     profile: WeightProfile
-    stored: InspectionWeightProfile | None
+    stored: StoredProfile | None
 
 
 def profile_state(session: Session, row: InspectionChecklist, key: ProfileKey) -> ProfileState:
@@ -607,20 +595,10 @@ def profile_state(session: Session, row: InspectionChecklist, key: ProfileKey) -
 def profile_states(session: Session, row: InspectionChecklist) -> list[ProfileState]:
     """All 48 keys of a checklist version with the profile in force for each."""
     cl = iv.checklist_of(row)
-    stored = {
-        (p.tier, p.in_province, p.stage, p.traffic): p
-        for p in session.scalars(
-            select(InspectionWeightProfile)
-            .where(
-                InspectionWeightProfile.checklist_id == row.id,
-                InspectionWeightProfile.active.is_(True),
-            )
-            .order_by(InspectionWeightProfile.id)
-        )
-    }
+    stored = {wp.key_of(p).slug: p for p in wp.active_checklist_profiles(session, row.id)}
     out = []
     for key in profile_keys():
-        s = stored.get((key.tier.value, key.in_province, key.stage.value, key.traffic.value))
+        s = stored.get(key.slug)
         prof = iv.as_weight_profile(s, cl, key) if s else iv.template_for(key, cl)
         out.append(ProfileState(key, prof, s))
     return out
@@ -628,22 +606,9 @@ def profile_states(session: Session, row: InspectionChecklist) -> list[ProfileSt
 
 def profile_history(
     session: Session, row: InspectionChecklist, key: ProfileKey
-) -> list[InspectionWeightProfile]:
+) -> list[StoredProfile]:
     """Every saved profile of ``key`` on this version, newest first (active or not)."""
-    prov = InspectionWeightProfile.in_province
-    return list(
-        session.scalars(
-            select(InspectionWeightProfile)
-            .where(
-                InspectionWeightProfile.checklist_id == row.id,
-                InspectionWeightProfile.tier == key.tier.value,
-                prov.is_(None) if key.in_province is None else prov == key.in_province,
-                InspectionWeightProfile.stage == key.stage.value,
-                InspectionWeightProfile.traffic == key.traffic.value,
-            )
-            .order_by(InspectionWeightProfile.id.desc())
-        )
-    )
+    return wp.checklist_profile_history(session, row.id, key)
 
 
 def save_profile(
@@ -656,7 +621,7 @@ def save_profile(
     inputs: Mapping[str, Any],
     note: str = "",
     user_id: int | None,
-) -> InspectionWeightProfile:
+) -> StoredProfile:
     """Store new weights for ``key`` on version ``row`` (the previous row goes inactive).
 
     The weights must cover exactly the checklist's indicators, each > 0, summing to 1.
@@ -678,28 +643,20 @@ def save_profile(
         prof.check_against(cl)
     except (ValidationError, ValueError) as exc:
         raise DesignError([FieldError("", "weights", str(exc))]) from exc
-    for old in profile_history(session, row, key):
-        if old.active:
-            old.active = False
-    new = InspectionWeightProfile(
-        checklist_id=row.id,
-        tier=key.tier.value,
-        in_province=key.in_province,
-        stage=key.stage.value,
-        traffic=key.traffic.value,
-        weights=dict(prof.indicator_weights),
+    new = wp.add_checklist_profile(
+        session,
+        row,
+        key,
+        dict(prof.indicator_weights),
         method=method,
         inputs=_jsonable(dict(inputs)),
         note=note,
-        created_by_id=user_id,
-        active=True,
+        user_id=user_id,
     )
-    session.add(new)
-    session.flush()
     record(
         session,
         "set_weights",
-        "inspection_weight_profile",
+        "weight_profile",
         str(new.id),
         f"{cl.code} v{cl.version} {key.slug}: weights set by {method}",
         changes={"method": method},
@@ -724,11 +681,7 @@ def _jsonable(value: Any) -> Any:
 
 def reset_profile(session: Session, row: InspectionChecklist, key: ProfileKey) -> int:
     """Go back to the plan's template profile for ``key``; returns how many rows retired."""
-    n = 0
-    for old in profile_history(session, row, key):
-        if old.active:
-            old.active = False
-            n += 1
+    n = wp.retire_checklist_profiles(session, row.id, key)
     if n:
         record(
             session,
@@ -879,6 +832,15 @@ class SurveyImportance:
     r2: float
     items: pd.DataFrame  # item, indicator, weight, r
     indicators: dict[str, float] = field(default_factory=dict)
+
+
+def stores_seen_by(session: Session, principal: Principal) -> list[int]:
+    """Ids of the stores in ``principal``'s scope (whose customers' answers they may use)."""
+    return list(
+        session.scalars(
+            select(OrgUnit.id).where(principal.unit_filter(), OrgUnit.kind == UnitKind.STORE)
+        )
+    )
 
 
 def intercept_periods(session: Session) -> list[str]:

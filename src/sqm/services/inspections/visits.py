@@ -38,6 +38,7 @@ from sqm.methods.evidence_checks import (
 from sqm.methods.visit_score import answers_matrix, compile_checklist, score_visits
 from sqm.services.clock import SYSTEM_CLOCK
 from sqm.store.models import OrgUnit, Period
+from sqm.store.models import WeightProfile as StoredProfile
 from sqm.store.models.inspection import (
     InspectionAppeal,
     InspectionChecklist,
@@ -45,7 +46,6 @@ from sqm.store.models.inspection import (
     InspectionPlanEntry,
     InspectionRectification,
     InspectionVisit,
-    InspectionWeightProfile,
 )
 
 APPEAL_DAYS = 7  # a store manager may appeal a finding within 7 days of the review
@@ -191,32 +191,19 @@ def stage_for(session: Session, unit: OrgUnit, period: Period) -> str:
     return ProgrammeStage(prof.stage).value
 
 
-def stored_profile(
-    session: Session, checklist_id: int, key: ProfileKey
-) -> InspectionWeightProfile | None:
-    """The active edited profile of a checklist version for ``key``, if one was saved."""
-    prov = InspectionWeightProfile.in_province
-    return session.scalar(
-        select(InspectionWeightProfile)
-        .where(
-            InspectionWeightProfile.checklist_id == checklist_id,
-            InspectionWeightProfile.active.is_(True),
-            InspectionWeightProfile.tier == key.tier.value,
-            prov.is_(None) if key.in_province is None else prov == key.in_province,
-            InspectionWeightProfile.stage == key.stage.value,
-            InspectionWeightProfile.traffic == key.traffic.value,
-        )
-        .order_by(InspectionWeightProfile.id.desc())
-        .limit(1)
-    )
+def stored_profile(session: Session, checklist_id: int, key: ProfileKey) -> StoredProfile | None:
+    """The active saved profile of a checklist version for ``key``, if one was saved."""
+    from sqm.services.evaluation.weight_profile import active_checklist_profile
+
+    return active_checklist_profile(session, checklist_id, key)
 
 
-def as_weight_profile(
-    row: InspectionWeightProfile, checklist: Checklist, key: ProfileKey
-) -> WeightProfile:
-    """The domain profile of a stored row (weights renormalised against JSON rounding); its
-    code ends in ``@<row id>`` so a visit names the exact weights that scored it."""
-    total = sum(float(v) for v in row.weights.values())
+def as_weight_profile(row: StoredProfile, checklist: Checklist, key: ProfileKey) -> WeightProfile:
+    """The domain profile of a saved checklist profile (weights renormalised against JSON
+    rounding); its code ends in ``@<row id>`` so a visit names the exact weights that scored
+    it."""
+    weights = row.checklist_weights or {}
+    total = sum(float(v) for v in weights.values())
     return WeightProfile(
         code=f"{checklist.code}.v{checklist.version}.{key.slug}@{row.id}",
         checklist_code=checklist.code,
@@ -225,7 +212,7 @@ def as_weight_profile(
         in_province=key.in_province,
         stage=key.stage.value,
         traffic=key.traffic,
-        indicator_weights={k: float(v) / total for k, v in row.weights.items()},
+        indicator_weights={k: float(v) / total for k, v in weights.items()},
         method=row.method,
         note=row.note,
     )

@@ -178,33 +178,3 @@ class InspectionRectification(Timestamped, Base):
     evidence_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_evidence.id"))
 
     unit: Mapped[OrgUnit] = relationship(lazy="joined")
-
-
-class InspectionWeightProfile(Timestamped, Base):
-    """An edited weight profile of one checklist version for one kind of store.
-
-    The key is tier × in/out of province × programme stage × traffic class; for a key
-    without an active row the plan's template profile applies. Saving a profile keeps the
-    previous row (``active = False``) so the history of who set which weights, when and how
-    (``method``: manual, ahp, customer_importance; ``inputs``: the matrix, the survey
-    periods…) can be read back and reproduced.
-    """
-
-    __tablename__ = "inspection_weight_profile"
-    __audited__ = True
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    checklist_id: Mapped[int] = mapped_column(ForeignKey("inspection_checklist.id"), index=True)
-    tier: Mapped[str] = mapped_column(String(32))
-    in_province: Mapped[bool | None] = mapped_column(Boolean)
-    stage: Mapped[str] = mapped_column(String(16))
-    traffic: Mapped[str] = mapped_column(String(16))
-    weights: Mapped[dict[str, Any]] = mapped_column(JSON)
-    method: Mapped[str] = mapped_column(String(32))
-    inputs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    note: Mapped[str] = mapped_column(Text, default="")
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
-    active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
-
-    checklist: Mapped[InspectionChecklist] = relationship(lazy="joined")
-    created_by: Mapped[User | None] = relationship(lazy="joined")

@@ -20,9 +20,10 @@ from sqm.services.evaluation.indicator_system import (
     profiles_using,
     tree_rows,
 )
-from sqm.services.evaluation.weight_profile import global_weights, node_refs
+from sqm.services.evaluation.weight_profile import all_profiles, global_weights, node_refs
 from sqm.services.scope import Principal
 from sqm.store.models import IndicatorNode, IndicatorSystem, WeightProfile
+from sqm.store.models.indicator import ProfileKind
 from sqm.web.deps import csrf_protect, get_db, load_form, require
 from sqm.web.errors import Conflict, InvalidInput, NotFound
 from sqm.web.templating import render, request_locale
@@ -231,7 +232,7 @@ def profiles(
     request: Request, p: Principal = Depends(viewer), db: Session = Depends(get_db)
 ) -> Response:
     li = 0 if request_locale(request) == "zh" else 1
-    rows = list(db.scalars(select(WeightProfile).order_by(WeightProfile.code)))
+    rows = all_profiles(db, ProfileKind.INDICATOR_SYSTEM)
     tiers = {t.value: TIER_LABELS[t][li] for t in StoreTier}
     return render(request, "indicators/profiles.html", {"profiles": rows, "tiers": tiers})
 
@@ -241,7 +242,7 @@ def profile_detail(
     request: Request, pid: int, p: Principal = Depends(viewer), db: Session = Depends(get_db)
 ) -> Response:
     prof = db.get(WeightProfile, pid)
-    if prof is None:
+    if prof is None or prof.system is None:  # a checklist's profile: the inspection design
         raise NotFound("no such weight profile")
     locale = request_locale(request)
     rows = tree_rows(prof.system)

@@ -21,6 +21,7 @@ from sqm.domain.roles import Permission
 from sqm.ingest import indicator_systems, org_units, weight_profiles
 from sqm.ingest.errors import RULES, ImportRejected, ImportReport
 from sqm.ingest.tabular import Column
+from sqm.services.evaluation.weight_profile import import_weight_profiles
 from sqm.services.exports import ExportKind, export_table
 from sqm.services.scope import Principal
 from sqm.store.audit import Actor, acting_as
@@ -137,9 +138,7 @@ def import_upload(
                     db, data, upload.filename, dry_run=dry_run
                 )
             else:
-                report = weight_profiles.import_weight_profiles(
-                    db, data, upload.filename, dry_run=dry_run
-                )
+                report = import_weight_profiles(db, data, upload.filename, dry_run=dry_run)
             db.flush()
     except ImportRejected as rejected:
         db.rollback()

@@ -9,25 +9,24 @@ checklists and weights; editing a checklist needs ``edit_indicators`` and settin
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from pydantic import BaseModel
 
 from sqm.domain.checklist import Capability, Checklist, Evidence, WeightProfile
 from sqm.domain.checklist_template import ProfileKey
-from sqm.domain.org import TIER_LABELS, UnitKind
+from sqm.domain.org import TIER_LABELS
 from sqm.domain.roles import Permission
 from sqm.services.inspections import design
 from sqm.services.inspections import visits as iv
 from sqm.services.scope import Principal
-from sqm.store.models import OrgUnit
 from sqm.store.models.inspection import InspectionChecklist
-from sqm.web.deps import csrf_protect, current_principal, get_db, load_form, require
-from sqm.web.errors import Conflict, Forbidden, NotFound
+from sqm.web.deps import Db, csrf_protect, load_form, require_any
+from sqm.web.errors import NotFound
+from sqm.web.permissions import IndicatorEditor, WeightEditor
 from sqm.web.templating import render, request_locale
 
 #: The checklist editor sends the whole tree as one form: about a dozen fields per item, so a
@@ -49,36 +48,57 @@ async def load_large_form(request: Request) -> None:
 router = APIRouter(
     include_in_schema=False, dependencies=[Depends(load_large_form), Depends(csrf_protect)]
 )
-checklist_editor = require(Permission.EDIT_INDICATORS)
-weights_editor = require(Permission.EDIT_WEIGHTS)
+
+DesignReader = Annotated[
+    Principal,
+    Depends(require_any(Permission.VIEW_INDICATORS, Permission.REVIEW_INSPECTIONS)),
+]
+"""Readers of the design: those who read the indicator system or review inspections (store
+managers read the standard they are checked against; inspectors have each visit's form)."""
 
 
-def reader(p: Principal = Depends(current_principal)) -> Principal:
-    """Readers of the design: those who read the indicator system or review inspections."""
-    if not (p.can(Permission.VIEW_INDICATORS) or p.can(Permission.REVIEW_INSPECTIONS)):
-        raise Forbidden("this needs the permission 'view_indicators'")
-    return p
-
-
-def _checklist(db: Session, cid: int) -> InspectionChecklist:
+def checklist_row(cid: Annotated[int, Path(ge=1, le=2**63 - 1)], db: Db) -> InspectionChecklist:
+    """The checklist version ``{cid}`` (404 when there is none)."""
     row = db.get(InspectionChecklist, cid)
     if row is None:
         raise NotFound("no such checklist version")
     return row
 
 
-def _key(slug: str) -> ProfileKey:
+def profile_key(slug: str) -> ProfileKey:
+    """The weight-profile key ``{slug}`` (``tier.in|out|any.stage.traffic``; 404 otherwise)."""
     try:
         return ProfileKey.parse(slug)
     except ValueError as exc:
         raise NotFound(f"no weight profile {slug!r}") from exc
 
 
-def _fields(request: Request) -> dict[str, list[str]]:
-    form = request.scope.get("sqm.form")
-    if form is None:
-        return {}
+ChecklistRow = Annotated[InspectionChecklist, Depends(checklist_row)]
+Key = Annotated[ProfileKey, Depends(profile_key)]
+
+
+async def form_fields(request: Request) -> dict[str, list[str]]:
+    """Every field of a form whose field names depend on the checklist (the editor's node
+    keys, ``w_<indicator>``, ``a<i>_<j>``), as lists; parsed once by :func:`load_large_form`."""
+    form = await request.form()
     return {k: [str(v) for v in form.getlist(k)] for k in form}
+
+
+FormFields = Annotated[dict[str, list[str]], Depends(form_fields)]
+
+
+class ActiveForm(BaseModel):
+    """Retire a checklist version (``0``) or bring it back (``1``)."""
+
+    active: str = "0"
+
+
+class SurveyForm(BaseModel):
+    """Weights from the customers: the survey periods and the customers' share α."""
+
+    periods: list[str] = []
+    alpha: str = "0.5"
+    note: str = ""
 
 
 def _li(request: Request) -> int:
@@ -89,9 +109,7 @@ def _li(request: Request) -> int:
 
 
 @router.get("/inspections/checklists")
-def checklists(
-    request: Request, p: Principal = Depends(reader), db: Session = Depends(get_db)
-) -> Response:
+def checklists(request: Request, p: DesignReader, db: Db) -> Response:
     """Every checklist and its versions: visits made with each, which one new visits use."""
     versions = design.checklist_versions(db)
     stats = {}
@@ -117,14 +135,9 @@ def checklists(
 
 @router.get("/inspections/checklists/{cid}")
 def checklist_view(
-    request: Request,
-    cid: int,
-    saved: str = "",
-    p: Principal = Depends(reader),
-    db: Session = Depends(get_db),
+    request: Request, p: DesignReader, row: ChecklistRow, db: Db, saved: str = ""
 ) -> Response:
     """One checklist version as a read-only tree (the printable standard)."""
-    row = _checklist(db, cid)
     return render(
         request,
         "inspections/checklist.html",
@@ -142,7 +155,7 @@ def checklist_view(
 
 def _editor(
     request: Request,
-    db: Session,
+    db: Db,
     row: InspectionChecklist,
     header: dict[str, Any],
     nodes: list[dict[str, Any]],
@@ -176,29 +189,19 @@ def _editor(
 
 
 @router.get("/inspections/checklists/{cid}/edit")
-def checklist_edit(
-    request: Request,
-    cid: int,
-    p: Principal = Depends(checklist_editor),
-    db: Session = Depends(get_db),
-) -> Response:
+def checklist_edit(request: Request, p: IndicatorEditor, row: ChecklistRow, db: Db) -> Response:
     """The editor: the whole tree in one form, saved all at once."""
-    row = _checklist(db, cid)
     cl = iv.checklist_of(row)
     return _editor(request, db, row, design.header_of(cl), design.checklist_nodes(cl))
 
 
 @router.post("/inspections/checklists/{cid}/edit")
 def checklist_save(
-    request: Request,
-    cid: int,
-    p: Principal = Depends(checklist_editor),
-    db: Session = Depends(get_db),
+    request: Request, p: IndicatorEditor, row: ChecklistRow, fields: FormFields, db: Db
 ) -> Response:
     """Validate and save the edited tree: a new version when visits exist on this one, the
-    same version otherwise; with any error nothing is written and the form comes back."""
-    row = _checklist(db, cid)
-    fields = _fields(request)
+    same version otherwise; with any error nothing is written and the form comes back (an
+    edit over someone else's newer save is refused: 409)."""
     header, nodes = design.nodes_from_fields(fields)
     revision = (fields.get("revision") or [""])[-1]
     try:
@@ -208,8 +211,6 @@ def checklist_save(
         return _editor(
             request, db, row, header, nodes, errors=exc.errors, revision=revision, status_code=422
         )
-    except design.DesignConflict as exc:
-        raise Conflict(str(exc)) from exc
     flag = "new" if result.new_version else ("same" if result.changed else "unchanged")
     extra = f"&carried={result.carried}&dropped={result.dropped}"
     return RedirectResponse(
@@ -219,18 +220,11 @@ def checklist_save(
 
 @router.post("/inspections/checklists/{cid}/active")
 def checklist_active(
-    request: Request,
-    cid: int,
-    p: Principal = Depends(checklist_editor),
-    db: Session = Depends(get_db),
+    p: IndicatorEditor, row: ChecklistRow, form: Annotated[ActiveForm, Form()], db: Db
 ) -> Response:
-    """Retire a version (new visits stop using it) or bring it back."""
-    row = _checklist(db, cid)
-    fields = _fields(request)
-    try:
-        design.set_active(db, row, (fields.get("active") or ["0"])[-1] == "1")
-    except design.DesignError as exc:
-        raise Conflict(str(exc)) from exc
+    """Retire a version (new visits stop using it) or bring it back; the last active version
+    of a checklist cannot retire (409)."""
+    design.set_active(db, row, form.active == "1")
     return RedirectResponse("/inspections/checklists", status_code=303)
 
 
@@ -250,15 +244,10 @@ def _key_label(key: ProfileKey, li: int, tr: Any) -> str:
 
 
 @router.get("/inspections/weights")
-def weights(
-    request: Request,
-    checklist: int | None = None,
-    p: Principal = Depends(reader),
-    db: Session = Depends(get_db),
-) -> Response:
+def weights(request: Request, p: DesignReader, db: Db, checklist: int | None = None) -> Response:
     """The 48 weight profiles of a checklist version (the current one by default): tier ×
     in/out of province × stage × traffic, each with its section weights and provenance."""
-    row = _checklist(db, checklist) if checklist else iv.current_checklist(db)
+    row = checklist_row(checklist, db) if checklist else iv.current_checklist(db)
     cl = iv.checklist_of(row)
     states = design.profile_states(db, row)
     li = _li(request)
@@ -332,7 +321,7 @@ def _comparison_chart(
 
 def _profile_page(
     request: Request,
-    db: Session,
+    db: Db,
     p: Principal,
     row: InspectionChecklist,
     key: ProfileKey,
@@ -381,12 +370,13 @@ Made = tuple[Mapping[str, float], str, dict[str, Any]]  # weights, method, input
 
 def _save(
     request: Request,
-    db: Session,
+    db: Db,
     p: Principal,
     row: InspectionChecklist,
     key: ProfileKey,
     make: Callable[[], Made],
     *,
+    note: str,
     tab: str,
     entered: dict[str, str] | None = None,
 ) -> Response:
@@ -401,7 +391,7 @@ def _save(
             weights,
             method=method,
             inputs=inputs,
-            note=(_fields(request).get("note") or [""])[-1].strip(),
+            note=note.strip(),
             user_id=p.user_id,
         )
     except design.DesignError as exc:
@@ -413,36 +403,27 @@ def _save(
 
 @router.get("/inspections/weights/{cid}/{slug}")
 def weight_profile(
-    request: Request,
-    cid: int,
-    slug: str,
-    p: Principal = Depends(reader),
-    db: Session = Depends(get_db),
+    request: Request, p: DesignReader, row: ChecklistRow, key: Key, db: Db
 ) -> Response:
     """One profile: its weights (table and chart), how it was made, its history, and — for
     those who may — the three ways to set it."""
-    return _profile_page(request, db, p, _checklist(db, cid), _key(slug))
+    return _profile_page(request, db, p, row, key)
 
 
 @router.post("/inspections/weights/{cid}/{slug}/manual")
 def weights_manual(
-    request: Request,
-    cid: int,
-    slug: str,
-    p: Principal = Depends(weights_editor),
-    db: Session = Depends(get_db),
+    request: Request, p: WeightEditor, row: ChecklistRow, key: Key, fields: FormFields, db: Db
 ) -> Response:
     """Weights typed by hand, in percent per indicator; they must make 100."""
-    row, key = _checklist(db, cid), _key(slug)
     cl = iv.checklist_of(row)
-    fields = _fields(request)
     entered = {ind.code: (fields.get(f"w_{ind.code}") or [""])[-1] for ind in cl.indicators()}
 
     def make() -> Made:
         w = design.manual_weights(cl, entered)
         return w, "manual", {"percent": {k: float(v) for k, v in entered.items()}}
 
-    return _save(request, db, p, row, key, make, tab="manual", entered=entered)
+    note = (fields.get("note") or [""])[-1]
+    return _save(request, db, p, row, key, make, note=note, tab="manual", entered=entered)
 
 
 def _ahp_matrix(fields: dict[str, list[str]], n: int) -> np.ndarray:
@@ -453,28 +434,23 @@ def _ahp_matrix(fields: dict[str, list[str]], n: int) -> np.ndarray:
 
 
 def _ahp(
-    request: Request, db: Session, row: InspectionChecklist, key: ProfileKey
+    fields: dict[str, list[str]], db: Db, row: InspectionChecklist, key: ProfileKey
 ) -> tuple[design.AhpOutcome, np.ndarray, WeightProfile]:
     cl = iv.checklist_of(row)
     base = design.profile_state(db, row, key).profile
-    matrix = _ahp_matrix(_fields(request), len(cl.sections))
+    matrix = _ahp_matrix(fields, len(cl.sections))
     return design.ahp_on_sections(cl, base, matrix), matrix, base
 
 
 @router.post("/inspections/weights/{cid}/{slug}/ahp/preview")
 def weights_ahp_preview(
-    request: Request,
-    cid: int,
-    slug: str,
-    p: Principal = Depends(weights_editor),
-    db: Session = Depends(get_db),
+    request: Request, p: WeightEditor, row: ChecklistRow, key: Key, fields: FormFields, db: Db
 ) -> Response:
     """The AHP result of the matrix as entered so far (HTMX fragment): priorities, λmax,
     CI and the consistency ratio, with the judgments to revisit first."""
-    row, key = _checklist(db, cid), _key(slug)
     cl = iv.checklist_of(row)
     try:
-        out, _, _ = _ahp(request, db, row, key)
+        out, _, _ = _ahp(fields, db, row, key)
     except design.DesignError as exc:
         return render(request, "inspections/weights_ahp.html", {"errors": exc.errors, "out": None})
     zh = request_locale(request) == "zh"
@@ -488,18 +464,13 @@ def weights_ahp_preview(
 
 @router.post("/inspections/weights/{cid}/{slug}/ahp")
 def weights_ahp(
-    request: Request,
-    cid: int,
-    slug: str,
-    p: Principal = Depends(weights_editor),
-    db: Session = Depends(get_db),
+    request: Request, p: WeightEditor, row: ChecklistRow, key: Key, fields: FormFields, db: Db
 ) -> Response:
     """Save AHP weights of the sections (indicators keep their ratios inside a section);
     a matrix with CR ≥ 0.10 is refused."""
-    row, key = _checklist(db, cid), _key(slug)
 
     def make() -> Made:
-        out, matrix, base = _ahp(request, db, row, key)
+        out, matrix, base = _ahp(fields, db, row, key)
         if not out.result.consistent:
             raise design.DesignError(
                 [
@@ -513,27 +484,24 @@ def weights_ahp(
             )
         return out.profile.indicator_weights, "ahp", design.ahp_inputs(out, matrix, base)
 
-    return _save(request, db, p, row, key, make, tab="ahp")
+    note = (fields.get("note") or [""])[-1]
+    return _save(request, db, p, row, key, make, note=note, tab="ahp")
 
 
 def _survey(
-    request: Request, db: Session, p: Principal, row: InspectionChecklist, key: ProfileKey
+    form: SurveyForm, db: Db, p: Principal, row: InspectionChecklist, key: ProfileKey
 ) -> tuple[design.SurveyImportance, WeightProfile, float, WeightProfile]:
     cl = iv.checklist_of(row)
-    fields = _fields(request)
-    periods = [x for x in fields.get("periods", []) if x]
+    periods = [x for x in form.periods if x]
     try:
-        alpha = float((fields.get("alpha") or ["0.5"])[-1])
+        alpha = float(form.alpha or "0.5")
     except ValueError:
         alpha = float("nan")
     if not 0 < alpha < 1:
         raise design.DesignError(
             [design.FieldError("", "alpha", "the customers' share must lie between 0 and 1")]
         )
-    units = list(
-        db.scalars(select(OrgUnit.id).where(p.unit_filter(), OrgUnit.kind == UnitKind.STORE))
-    )
-    si = design.survey_importance(db, cl, periods, unit_ids=units)
+    si = design.survey_importance(db, cl, periods, unit_ids=design.stores_seen_by(db, p))
     base = iv.template_for(key, cl)
     prof = iv.profile_from_importance(base, cl, si.indicators, alpha=alpha)
     return si, prof, alpha, base
@@ -542,18 +510,18 @@ def _survey(
 @router.post("/inspections/weights/{cid}/{slug}/survey/preview")
 def weights_survey_preview(
     request: Request,
-    cid: int,
-    slug: str,
-    p: Principal = Depends(weights_editor),
-    db: Session = Depends(get_db),
+    p: WeightEditor,
+    row: ChecklistRow,
+    key: Key,
+    form: Annotated[SurveyForm, Form()],
+    db: Db,
 ) -> Response:
     """What the customers' importance would give (HTMX fragment): item importance, the
     indicators it lands on, and the blended weights against the template."""
-    row, key = _checklist(db, cid), _key(slug)
     cl = iv.checklist_of(row)
     zh = request_locale(request) == "zh"
     try:
-        si, prof, alpha, base = _survey(request, db, p, row, key)
+        si, prof, alpha, base = _survey(form, db, p, row, key)
     except design.DesignError as exc:
         return render(
             request, "inspections/weights_survey.html", {"errors": exc.errors, "si": None}
@@ -578,30 +546,24 @@ def weights_survey_preview(
 @router.post("/inspections/weights/{cid}/{slug}/survey")
 def weights_survey(
     request: Request,
-    cid: int,
-    slug: str,
-    p: Principal = Depends(weights_editor),
-    db: Session = Depends(get_db),
+    p: WeightEditor,
+    row: ChecklistRow,
+    key: Key,
+    form: Annotated[SurveyForm, Form()],
+    db: Db,
 ) -> Response:
     """Save weights blended from the plan's template and the customers' derived importance."""
-    row, key = _checklist(db, cid), _key(slug)
 
     def make() -> Made:
-        si, prof, alpha, base = _survey(request, db, p, row, key)
+        si, prof, alpha, base = _survey(form, db, p, row, key)
         inputs = design.survey_inputs(si, alpha, base)
         return prof.indicator_weights, "customer_importance", inputs
 
-    return _save(request, db, p, row, key, make, tab="survey")
+    return _save(request, db, p, row, key, make, note=form.note, tab="survey")
 
 
 @router.post("/inspections/weights/{cid}/{slug}/reset")
-def weights_reset(
-    cid: int,
-    slug: str,
-    p: Principal = Depends(weights_editor),
-    db: Session = Depends(get_db),
-) -> Response:
+def weights_reset(p: WeightEditor, row: ChecklistRow, key: Key, db: Db) -> Response:
     """Go back to the plan's template profile (the edited rows stay in the history)."""
-    row, key = _checklist(db, cid), _key(slug)
     design.reset_profile(db, row, key)
     return RedirectResponse(f"/inspections/weights/{row.id}/{key.slug}", status_code=303)

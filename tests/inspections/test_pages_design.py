@@ -19,19 +19,18 @@ from conftest import CHROMIUM
 from sqm.domain.checklist_template import ProfileKey
 from sqm.services.inspections import visits as iv
 from sqm.store.engine import make_sessionmaker
-from sqm.store.models import AuditEntry, OrgUnit, Period
-from sqm.store.models.inspection import (
-    InspectionChecklist,
-    InspectionPlanEntry,
-    InspectionVisit,
-    InspectionWeightProfile,
-)
+from sqm.store.models import AuditEntry, OrgUnit, Period, WeightProfile
+from sqm.store.models.indicator import ProfileKind
+from sqm.store.models.inspection import InspectionChecklist, InspectionPlanEntry, InspectionVisit
 
 from .conftest import ARGS, NOW, TODAY, sign_in_page
 
 Client = Callable[[str], TestClient]
 FormData = dict[str, list[str]]
 PARTNER = "partner.in.early.normal"
+#: The checklists' weight profiles (the demo's indicator-system profiles share the table).
+CHECKLIST_PROFILES = select(WeightProfile).where(WeightProfile.kind == ProfileKind.CHECKLIST)
+N_CHECKLIST_PROFILES = select(func.count()).select_from(CHECKLIST_PROFILES.subquery())
 
 
 class _FormScraper(HTMLParser):
@@ -244,9 +243,7 @@ def test_saving_a_version_with_visits_makes_the_next_one(
         assert not iv.checklist_of(old).item("farewell").critical
         v = s.get(InspectionVisit, first_visit)
         assert v is not None and v.checklist_id == cid
-        carried = s.scalars(
-            select(InspectionWeightProfile).where(InspectionWeightProfile.checklist_id == new_id)
-        ).all()
+        carried = s.scalars(CHECKLIST_PROFILES.where(WeightProfile.checklist_id == new_id)).all()
         assert len(carried) == 1 and carried[0].inputs["carried_over_from"] == 1
         # the next visit started is filled against v2
         other = s.scalars(
@@ -336,7 +333,7 @@ def test_store_managers_and_inspectors_cannot_edit(app_client: Client, demo_engi
     assert app_client("inspector01").get("/inspections/checklists").status_code == 403
     with make_sessionmaker(demo_engine)() as s:
         assert [json_of(r) for r in s.scalars(select(InspectionChecklist))] == [before]
-        assert s.scalar(select(func.count(InspectionWeightProfile.id))) == 0
+        assert s.scalar(N_CHECKLIST_PROFILES) == 0
 
 
 def test_the_last_active_version_cannot_retire(app_client: Client, demo_engine: Engine) -> None:
@@ -380,7 +377,7 @@ def test_weights_by_hand_move_the_visit_score(
     r = analyst.post(f"/inspections/weights/{cid}/{key.slug}/manual", data={**form, "note": "试行"})
     assert r.status_code == 303
     with make_sessionmaker(demo_engine)() as s:
-        rows = s.scalars(select(InspectionWeightProfile)).all()
+        rows = s.scalars(CHECKLIST_PROFILES).all()
         assert len(rows) == 1
         p = rows[0]
         assert (p.method, p.active, p.note, p.created_by.username if p.created_by else None) == (
@@ -389,10 +386,12 @@ def test_weights_by_hand_move_the_visit_score(
             "试行",
             "analyst",
         )
-        assert p.weights["initiative"] == pytest.approx(0.79)
-        assert p.weights["affinity"] == pytest.approx(0.01)
+        assert p.checklist_weights["initiative"] == pytest.approx(0.79)
+        assert p.checklist_weights["affinity"] == pytest.approx(0.01)
         trail = s.scalars(
-            select(AuditEntry).where(AuditEntry.entity == "inspection_weight_profile")
+            select(AuditEntry).where(
+                AuditEntry.entity == "weight_profile", AuditEntry.entity_id == str(p.id)
+            )
         ).all()
         assert trail and {e.username for e in trail} == {"analyst"}
     shown = analyst.get(f"/inspections/weights/{cid}/{key.slug}").text
@@ -433,7 +432,7 @@ def test_weights_by_hand_move_the_visit_score(
     )
     assert r.status_code == 303
     with make_sessionmaker(demo_engine)() as s:
-        assert [x.active for x in s.scalars(select(InspectionWeightProfile))] == [False]
+        assert [x.active for x in s.scalars(CHECKLIST_PROFILES)] == [False]
 
 
 def _ahp_form(c: TestClient, upper: dict[tuple[int, int], str], note: str = "") -> dict[str, str]:
@@ -466,17 +465,17 @@ def test_ahp_consistent_matrix_gives_the_ratios_by_hand(
     )
     assert r.status_code == 303
     with make_sessionmaker(demo_engine)() as s:
-        p = s.scalar(select(InspectionWeightProfile))
+        p = s.scalar(CHECKLIST_PROFILES)
         assert p is not None and p.method == "ahp"
         assert p.inputs["cr"] == pytest.approx(0.0, abs=1e-9)
         assert p.inputs["matrix"][0][1] == 3.0 and p.inputs["matrix"][1][0] == pytest.approx(1 / 3)
         # a section with one indicator gets its section's share: 1/20
-        assert p.weights["marketing_initiative"] == pytest.approx(0.05)
+        assert p.checklist_weights["marketing_initiative"] == pytest.approx(0.05)
         # 服务结果 (1/20) keeps the partner/early/normal template ratios 3:3:3:2
-        assert p.weights["efficiency"] == pytest.approx(0.05 * 3 / 11)
-        assert p.weights["overall_impression"] == pytest.approx(0.05 * 2 / 11)
+        assert p.checklist_weights["efficiency"] == pytest.approx(0.05 * 3 / 11)
+        assert p.checklist_weights["overall_impression"] == pytest.approx(0.05 * 2 / 11)
         # 服务意识 (9/20): initiative 4, affinity 4, customer_orientation 3
-        assert p.weights["initiative"] == pytest.approx(0.45 * 4 / 11)
+        assert p.checklist_weights["initiative"] == pytest.approx(0.45 * 4 / 11)
 
 
 def test_ahp_on_saatys_drinks_example_and_an_inconsistent_matrix(
@@ -505,7 +504,7 @@ def test_ahp_on_saatys_drinks_example_and_an_inconsistent_matrix(
     )
     assert r.status_code == 303, r.text[:1500]
     with make_sessionmaker(demo_engine)() as s:
-        p = s.scalar(select(InspectionWeightProfile))
+        p = s.scalar(CHECKLIST_PROFILES)
         assert p is not None
         published = [0.177, 0.019, 0.042, 0.116, 0.190, 0.129, 0.327]
         got = [p.inputs["section_weights"][c] for c in p.inputs["sections"]]
@@ -523,7 +522,7 @@ def test_ahp_on_saatys_drinks_example_and_an_inconsistent_matrix(
     r = analyst.post(f"/inspections/weights/{cid}/{PARTNER}/ahp", data=_ahp_form(analyst, bad))
     assert r.status_code == 422 and "inconsistent" in r.text
     with make_sessionmaker(demo_engine)() as s:
-        assert s.scalar(select(func.count(InspectionWeightProfile.id))) == 1
+        assert s.scalar(N_CHECKLIST_PROFILES) == 1
 
 
 def _intercept_answers(engine: Engine, n_copies: int = 2) -> None:
@@ -577,13 +576,13 @@ def test_weights_from_the_customer_survey_by_hand(app_client: Client, demo_engin
     r = analyst.post(f"/inspections/weights/{cid}/{PARTNER}/survey", data=data)
     assert r.status_code == 303, r.text[:1500]
     with make_sessionmaker(demo_engine)() as s:
-        p = s.scalar(select(InspectionWeightProfile))
+        p = s.scalar(CHECKLIST_PROFILES)
         assert p is not None and p.method == "customer_importance"
         # template partner/in/early/normal: base weights sum to 83 with 服务主动性 4 and
         # 基本服务规范 4 × 2 (early stage doubles service norms); w' = ½ w + ½ m
-        assert p.weights["initiative"] == pytest.approx(0.5 * 4 / 83 + 0.5 * 0.5)
-        assert p.weights["affinity"] == pytest.approx(0.5 * 4 / 83 + 0.5 * 0.5)
-        assert p.weights["service_norms"] == pytest.approx(0.5 * 8 / 83)
+        assert p.checklist_weights["initiative"] == pytest.approx(0.5 * 4 / 83 + 0.5 * 0.5)
+        assert p.checklist_weights["affinity"] == pytest.approx(0.5 * 4 / 83 + 0.5 * 0.5)
+        assert p.checklist_weights["service_norms"] == pytest.approx(0.5 * 8 / 83)
         assert p.inputs["periods"] == ["2026-11"] and p.inputs["n"] == 32
         assert p.inputs["mapping"]["Q03"] == "affinity" and p.inputs["alpha"] == 0.5
     # α outside (0, 1) and a period without a survey are refused
@@ -662,3 +661,26 @@ def test_editors_in_a_real_browser(live: str, demo_engine: Engine) -> None:
         cl = iv.checklist_of(s.get(InspectionChecklist, cid))
         item = cl.item("badge_readable")
         assert (item.kind, item.scale_max, item.evidence) == ("scale", 5, frozenset({"photo"}))
+
+
+def test_the_checklist_and_key_of_a_path_404_after_the_permission(
+    app_client: Client, demo_engine: Engine
+) -> None:
+    cid, _ = checklist_row(demo_engine)
+    analyst = app_client("analyst")
+    assert analyst.get("/inspections/checklists/999999").status_code == 404
+    assert analyst.get(f"/inspections/weights/999999/{PARTNER}").status_code == 404
+    assert (
+        analyst.get(f"/inspections/weights/{cid}/partner.nowhere.early.normal").status_code == 404
+    )
+    assert analyst.get(f"/inspections/weights/{cid}/{PARTNER}").status_code == 200
+    # no permission: 403 before the missing checklist's 404
+    assert (
+        app_client("inspector01").get(f"/inspections/weights/999999/{PARTNER}").status_code == 403
+    )
+    manager = app_client("store.manager")
+    r = manager.post(
+        f"/inspections/weights/999999/{PARTNER}/reset",
+        data={"csrf_token": manager.headers["X-CSRF-Token"]},
+    )
+    assert r.status_code == 403
