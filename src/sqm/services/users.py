@@ -1,4 +1,5 @@
-"""User administration: creating users, granting roles over org subtrees."""
+"""Users: signing in, and their administration (creating users, granting roles over org
+subtrees) within the administrator's scope."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from sqlalchemy.orm import Session
 
 from sqm.domain.errors import MissingError, RuleError
 from sqm.domain.roles import Role
-from sqm.services.passwords import hash_password
+from sqm.services.passwords import hash_password, verify_password
 from sqm.services.scope import Principal
+from sqm.store.audit import Actor, acting_as, record
 from sqm.store.models import OrgUnit, RoleGrant, User
 
 
@@ -140,3 +142,17 @@ def revoke(session: Session, user: User, grant_id: int) -> None:
     if g is None or g.user_id != user.id:
         raise MissingError("no such grant")
     session.delete(g)
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this name and password, or None; either way the attempt is
+    written to the audit log (``login`` or ``login_failed``)."""
+    name = username.strip()
+    user = session.scalar(select(User).where(User.username == name))
+    if user is None or not user.active or not verify_password(user.password_hash, password):
+        with acting_as(Actor(None, name[:64])):
+            record(session, "login_failed", "app_user", None)
+        return None
+    with acting_as(Actor(user.id, user.username)):
+        record(session, "login", "app_user", str(user.id))
+    return user
