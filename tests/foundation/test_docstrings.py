@@ -9,9 +9,9 @@ import pytest
 
 from sqm import config
 from sqm.domain import org, period, roles
-from sqm.services import passwords, scope
+from sqm.services import imports, passwords, scope
 from sqm.services.evaluation import evaluate as evaluation
-from sqm.services.evaluation import indicator_system, weight_profile
+from sqm.services.evaluation import indicator_system, scorecard, weight_profile
 from sqm.store import engine
 from sqm.web import i18n
 
@@ -22,6 +22,8 @@ MODULES = [
     roles,
     evaluation,
     indicator_system,
+    scorecard,
+    imports,
     passwords,
     scope,
     weight_profile,

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine, select
 
-from sqm.ingest.indicator_systems import import_indicator_systems
 from sqm.services.evaluation.indicator_system import tree_rows
+from sqm.services.imports import import_indicator_systems
 from sqm.store.engine import make_sessionmaker, transaction
 from sqm.store.models import IndicatorSystem
 

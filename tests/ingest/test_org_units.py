@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from sqlalchemy import Engine, func, select
 
-from sqm.ingest.org_units import import_org_units
+from sqm.services.imports import import_org_units
 from sqm.store.engine import make_sessionmaker
 from sqm.store.models import OrgUnit
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from sqm.ingest.indicator_systems import import_indicator_systems
-from sqm.ingest.org_units import import_org_units
 from sqm.services.evaluation.weight_profile import import_weight_profiles
 from sqm.services.exports import export_table
+from sqm.services.imports import import_indicator_systems, import_org_units
 from sqm.store.engine import make_sessionmaker
 
 from .conftest import audit_count, run

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, select
 
-from sqm.ingest.indicator_systems import import_indicator_systems
 from sqm.ingest.weight_profiles import read_weight_profiles
 from sqm.services.evaluation.weight_profile import import_weight_profiles
+from sqm.services.imports import import_indicator_systems
 from sqm.store.engine import make_sessionmaker
 from sqm.store.models import WeightProfile
 

@@ -118,3 +118,30 @@ def test_openapi_documents_the_api(demo_engine: Engine) -> None:
         "/api/v1/indicator-systems/{code}",
         "/api/v1/weight-profiles/{code}",
     } <= set(spec["paths"])
+
+
+def test_indicator_systems_missing_and_mismatched(client_as: Callable[[str], TestClient]) -> None:
+    c = client_as("analyst")
+    r = c.get("/api/v1/indicator-systems/NOPE")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    assert c.get("/api/v1/indicator-systems/STORE_SQ/versions/99").status_code == 404
+    latest = c.get("/api/v1/indicator-systems/STORE_SQ").json()
+    assert latest["code"] == "STORE_SQ" and latest["nodes"]
+    body = {
+        "code": "OTHER",
+        "name_zh": "x",
+        "nodes": [{"code": "D", "level": "dimension", "name_zh": "d"}],
+    }
+    r = c.put("/api/v1/indicator-systems/STORE_SQ", json=body)
+    assert r.status_code == 422 and "differ" in r.json()["error"]["message"]
+
+
+def test_org_unit_errors_come_from_the_services(client_as: Callable[[str], TestClient]) -> None:
+    body = {"code": "GD-GZ-X1", "name_zh": "x", "kind": "district", "parent_code": "GD-GZ"}
+    assert client_as("area.gz").post("/api/v1/org-units", json=body).status_code == 403
+    c = client_as("analyst")
+    assert c.post("/api/v1/org-units", json=dict(body, parent_code="NOPE")).status_code == 404
+    r = c.post("/api/v1/org-units", json=dict(body, parent_code=None))
+    assert r.status_code == 422 and "parent_code" in r.json()["error"]["message"]
+    assert c.patch("/api/v1/org-units/GD-GZ", json={"parent_code": "NOPE"}).status_code == 404
+    assert c.patch("/api/v1/org-units/NOPE", json={"traffic": 1}).status_code == 404

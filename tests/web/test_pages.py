@@ -175,3 +175,52 @@ def test_unit_page_shows_the_store_and_its_weight_profile(
     page = client_as("analyst").get(f"/org/units/{st.id}").text
     assert st.name_zh in page and "旗舰核心店" in page
     assert re.search(r"旗舰核心店·深化期权重", page)
+
+
+def test_path_objects_answer_403_before_404_and_404_outside_the_scope(
+    client_as: Callable[[str], TestClient], demo_engine: Engine
+) -> None:
+    from sqm.domain.roles import Role
+    from sqm.services.users import create_user, grant
+    from sqm.store.engine import transaction
+    from sqm.store.models import User
+
+    with transaction(make_sessionmaker(demo_engine)) as s:
+        gz = s.scalar(select(OrgUnit).where(OrgUnit.code == "GD-GZ"))
+        assert gz is not None
+        u = create_user(s, "admin.gz", "long-enough-1")
+        grant(s, None, u, Role.ADMIN, gz)
+        analyst_id = s.scalar(select(User.id).where(User.username == "analyst"))
+        area_id = s.scalar(select(User.id).where(User.username == "area.gz"))
+        other_node = s.scalar(select(IndicatorNode).where(IndicatorNode.system_id != 1))
+    # Without the permission: 403, whether or not the object exists.
+    inspector = client_as("inspector01")
+    assert inspector.get("/admin/users/999999999").status_code == 403
+    assert inspector.get("/indicators/999999999/nodes/1/edit").status_code == 403
+    # A Guangzhou administrator manages Guangzhou's users only.
+    c = sign_in(make_client(demo_engine), "admin.gz", "long-enough-1")
+    assert c.get(f"/admin/users/{area_id}").status_code == 200
+    r = c.get(f"/admin/users/{analyst_id}")
+    assert r.status_code == 404 and "质量分析师" not in r.text
+    assert c.post(f"/admin/users/{analyst_id}", data={"display_name": "x"}).status_code == 404
+    assert c.post(f"/admin/users/{area_id}/grants/999999999/delete").status_code == 404
+    assert c.get("/admin/users/0").status_code == 422  # not an id at all
+    analyst = client_as("analyst")
+    assert analyst.get("/indicators/999999999").status_code == 404
+    if other_node is not None:  # a node of another system is not a node of this one
+        assert analyst.get(f"/indicators/1/nodes/{other_node.id}/edit").status_code == 404
+
+
+def test_a_published_version_refuses_changes_with_409(
+    client_as: Callable[[str], TestClient],
+) -> None:
+    c = client_as("analyst")
+    form = {"code": "NEWDIM", "name_zh": "新维度", "level": "dimension"}
+    r = c.post("/indicators/1/nodes", data=form)
+    assert r.status_code == 409 and "published" in r.text
+    sid = int(c.post("/indicators/1/new-version").headers["location"].rsplit("/", 1)[1])
+    assert c.post(f"/indicators/{sid}/nodes", data=form).status_code == 303
+    r = c.post(f"/indicators/{sid}/nodes", data=form)
+    assert r.status_code == 409 and "already exists" in r.text
+    r = c.post(f"/indicators/{sid}/nodes", data=dict(form, code="X", level="item"))
+    assert r.status_code == 422 and "cannot sit" in r.text

@@ -23,10 +23,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from sqm.ingest.errors import RULES, ImportRejected, ImportReport
-from sqm.ingest.indicator_systems import import_indicator_systems
-from sqm.ingest.org_units import import_org_units
-from sqm.services.evaluation.weight_profile import import_weight_profiles
 from sqm.services.exports import ExportKind, export_table
+from sqm.services.imports import IMPORTERS, Importer
 from sqm.store.audit import Actor, acting_as
 from sqm.store.engine import make_sessionmaker, transaction
 
@@ -39,13 +37,6 @@ export_app = typer.Typer(
     help="Export org units, indicator systems or weight profiles (CSV or xlsx).",
     no_args_is_help=True,
 )
-
-Importer = Callable[..., ImportReport]
-IMPORTERS: dict[str, Importer] = {
-    "org": import_org_units,
-    "indicators": import_indicator_systems,
-    "weights": import_weight_profiles,
-}
 
 
 class _Undo(Exception):
@@ -62,7 +53,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(export_app, name="export")
 
 
-def run_import(kind: str, file: Path, *, dry_run: bool) -> ImportReport:
+def run_import(kind: ExportKind, file: Path, *, dry_run: bool) -> ImportReport:
     """Import ``file`` as ``kind`` into ``SQM_DATABASE_URL`` in one transaction.
 
     The transaction is rolled back when the file has errors or ``dry_run`` is set.
@@ -133,7 +124,7 @@ def print_report(report: ImportReport) -> None:
     console.print(f"[{colour}]{report.summary()}[/]")
 
 
-def _import(kind: str, file: Path, dry_run: bool, as_json: bool) -> None:
+def _import(kind: ExportKind, file: Path, dry_run: bool, as_json: bool) -> None:
     try:
         report = run_import(kind, file, dry_run=dry_run)
     except DBAPIError as exc:

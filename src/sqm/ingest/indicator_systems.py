@@ -1,5 +1,8 @@
-"""Import indicator systems (指标体系) from CSV or xlsx: one row per node, upserted by
-system code and node code through :func:`sqm.services.evaluation.indicator_system.upsert_system`.
+"""Read indicator systems (指标体系) from CSV or xlsx: one row per node, to be upserted by
+system code and node code through :func:`sqm.services.evaluation.indicator_system.upsert_system`
+(:func:`sqm.services.evaluation.indicator_system.apply_indicator_systems` writes what
+:func:`read_indicator_systems` validated; :func:`sqm.services.imports.import_indicator_systems`
+does both).
 
 A file may hold several systems; the rows of one system are its **whole** tree (a node of
 the latest version that is not in the file is deleted, with its weights). A published
@@ -40,20 +43,12 @@ existing nodes as it is.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from sqm.domain.indicator import LEVEL_ORDER, NodeLevel
-from sqm.ingest.errors import ImportRejected, ImportReport
-from sqm.ingest.tabular import Column, RowReader, Table, choices, read_table, same_value
-from sqm.services.evaluation.indicator_system import IndicatorRuleError, upsert_system
-from sqm.store.models import IndicatorSystem, Weight, WeightProfile
-
-Progress = Callable[[int, int], None]
+from sqm.ingest.errors import ImportReport
+from sqm.ingest.tabular import Column, RowReader, Table, choices, read_table
 
 COLUMNS: tuple[Column, ...] = (
     Column("system_code", "指标体系编码", ("体系编码", "system", "system code"), required=True),
@@ -269,57 +264,25 @@ def _check_tree(report: ImportReport, table: Table, sys: SystemRows) -> None:
         )
 
 
-def _keep_stored_floats(system: IndicatorSystem, rows: list[NodeRow]) -> None:
-    """Use the stored number where the file's differs only in the last digits (xlsx)."""
-    have = {n.code: n for n in system.nodes}
-    for row in rows:
-        node = have.get(row.values["code"])
-        if node is None:
-            continue
-        for f in _NUMBERS:
-            v, old = row.values.get(f), getattr(node, f)
-            if isinstance(v, float) and isinstance(old, float) and same_value(old, v):
-                row.values[f] = old
+@dataclass
+class IndicatorImport:
+    """A read and validated indicator-system file: the report and, when it has no error,
+    the rows of each system (what
+    :func:`sqm.services.evaluation.indicator_system.apply_indicator_systems` writes).
+    ``names_en_given`` says whether the file has the system English name column (absent:
+    stored English names are kept)."""
+
+    report: ImportReport
+    systems: list[SystemRows]
+    names_en_given: bool
 
 
-def _weights_lost(session: Session, system: IndicatorSystem, rows: list[NodeRow]) -> list[str]:
-    """Warn which weight profiles lose weights because their nodes leave a draft system."""
-    if system.status == "published":
-        return []  # a published version is never changed: a new draft is made instead
-    keep = {r.values["code"] for r in rows}
-    gone = {n.id: n.code for n in system.nodes if n.code not in keep}
-    if not gone:
-        return []
-    hit = session.execute(
-        select(WeightProfile.code, Weight.node_id)
-        .join(Weight, Weight.profile_id == WeightProfile.id)
-        .where(Weight.node_id.in_(list(gone)))
-    ).all()
-    if not hit:
-        return []
-    profiles = sorted({str(code) for code, _ in hit})
-    nodes = sorted({gone[int(nid)] for _, nid in hit})
-    return [
-        f"{system.code}: nodes {', '.join(nodes)} were removed with their weights in profiles "
-        f"{', '.join(profiles)}; check that those profiles' sibling weights still sum to 1"
-    ]
+def read_indicator_systems(data: bytes, filename: str, *, dry_run: bool = False) -> IndicatorImport:
+    """Read and validate the whole file (each system's tree on its own; nothing is read
+    from or written to the database); with any error the systems are empty.
 
-
-def import_indicator_systems(
-    session: Session,
-    data: bytes,
-    filename: str,
-    *,
-    dry_run: bool = False,
-    progress: Progress | None = None,
-) -> ImportReport:
-    """Validate the whole file and, when it has no error, upsert each system in it.
-
-    Counts in the report are of indicator nodes. Writes go to ``session`` (flushed, not
-    committed; the caller commits inside one transaction or rolls back for a dry run).
-
-    >>> # import_indicator_systems(s, Path("store_sq.csv").read_bytes(), "store_sq.csv")
-    >>> # → 'indicators: 62 rows read; 0 created, 0 updated, 62 unchanged, 0 deleted'
+    >>> # parsed = read_indicator_systems(Path("store_sq.csv").read_bytes(), "store_sq.csv")
+    >>> # [s.code for s in parsed.systems] → ['STORE_SQ']
     """
     report = ImportReport(kind="indicators", dry_run=dry_run)
     table = read_table(data, filename, COLUMNS, report)
@@ -334,46 +297,5 @@ def import_indicator_systems(
         _shared(report, table, sys, parsed, "name_en", parsed.system_name_en)
     for sys in systems.values():
         _check_tree(report, table, sys)
-    if not report.ok:
-        return report
-    done = 0
-    for sys in systems.values():
-        before = session.scalar(
-            select(IndicatorSystem)
-            .where(IndicatorSystem.code == sys.code)
-            .order_by(IndicatorSystem.version.desc())
-            .limit(1)
-        )
-        old_names = (before.name_zh, before.name_en) if before is not None else None
-        name_en = sys.name_en
-        if name_en is None:
-            name_en = (
-                before.name_en if before is not None and not table.has("system_name_en") else ""
-            )
-        if before is not None:
-            _keep_stored_floats(before, sys.rows)
-            report.notes.extend(_weights_lost(session, before, sys.rows))
-        try:
-            out = upsert_system(
-                session, sys.code, sys.name_zh or "", name_en, [r.values for r in sys.rows]
-            )
-        except IndicatorRuleError as exc:
-            report.add(sys.rows[0].line, "system_code", sys.code, "rejected", str(exc))
-            raise ImportRejected(report) from exc
-        report.created += out.created
-        report.updated += out.updated
-        report.deleted += out.deleted
-        report.unchanged += len(sys.rows) - out.created - out.updated
-        if out.new_version:
-            report.notes.append(
-                f"{sys.code}: v{out.system.version - 1} is published, so the changes went "
-                f"into a new draft version v{out.system.version}"
-            )
-        elif before is None:
-            report.notes.append(f"{sys.code}: new system, draft v{out.system.version}")
-        elif out.changed or old_names != (out.system.name_zh, out.system.name_en):
-            report.notes.append(f"{sys.code}: draft v{out.system.version} updated")
-        done += len(sys.rows)
-        if progress is not None:
-            progress(done, report.rows_read)
-    return report
+    good = list(systems.values()) if report.ok else []
+    return IndicatorImport(report, good, table.has("system_name_en"))

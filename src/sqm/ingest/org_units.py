@@ -34,6 +34,10 @@ their children. Every row is checked first — kinds, required fields, the tree'
 (:data:`sqm.domain.org.ALLOWED_PARENTS`), duplicates, cycles, ranges, dates, and the
 importing user's scope — and only a file without errors is written. Re-importing the
 same file changes nothing (no update, no audit entry).
+
+This module reads and validates (:func:`read_org_units`); writing is
+:func:`sqm.services.org_tree.apply_org_rows`, and :func:`sqm.services.imports.import_org_units`
+does both.
 """
 
 from __future__ import annotations
@@ -47,11 +51,8 @@ from sqlalchemy.orm import Session
 
 from sqm.domain.org import ALLOWED_PARENTS, KIND_LABELS, TIER_LABELS, UnitKind, UnitStatus
 from sqm.ingest.errors import ImportReport
-from sqm.ingest.tabular import Column, RowReader, choices, read_table, same_value
-from sqm.services.org_tree import place
+from sqm.ingest.tabular import Column, RowReader, choices, read_table
 from sqm.store.models import OrgUnit
-
-Progress = Callable[[int, int], None]
 
 COLUMNS: tuple[Column, ...] = (
     Column("code", "编码", ("单位编码", "门店编码", "unit_code", "unit code"), required=True),
@@ -346,23 +347,28 @@ def _parents_first(by_code: dict[str, OrgRow]) -> list[OrgRow]:
     return sorted(by_code.values(), key=lambda r: (d(r.code), r.line))
 
 
-def import_org_units(
+@dataclass
+class OrgImport:
+    """A read and validated org-unit file: the report and, when it has no error, the rows
+    parents first (what :func:`sqm.services.org_tree.apply_org_rows` writes)."""
+
+    report: ImportReport
+    rows: list[OrgRow]
+
+
+def read_org_units(
     session: Session,
     data: bytes,
     filename: str,
     *,
     scope_paths: Sequence[str] | None = None,
     dry_run: bool = False,
-    progress: Progress | None = None,
-) -> ImportReport:
-    """Validate the whole file and, when it has no error, upsert its units by code.
+) -> OrgImport:
+    """Read and validate the whole file against itself and the org tree in ``session``
+    (nothing is written); with any error the rows are empty.
 
-    Writes happen in ``session`` (flushed, not committed): the caller commits — inside one
-    :func:`sqm.store.engine.transaction` — or rolls back for a dry run. With errors nothing
-    is added to the session.
-
-    >>> # report = import_org_units(session, Path("units.xlsx").read_bytes(), "units.xlsx")
-    >>> # report.summary() → 'org: 340 rows read; 340 created, 0 updated, 0 unchanged, 0 deleted'
+    >>> # parsed = read_org_units(session, Path("units.xlsx").read_bytes(), "units.xlsx")
+    >>> # parsed.report.ok, len(parsed.rows) → (True, 340)
     """
     report = ImportReport(kind="org", dry_run=dry_run)
     table = read_table(data, filename, COLUMNS, report)
@@ -374,31 +380,4 @@ def import_org_units(
     ordered = validate_org_rows(
         session, parsed, report, scope_paths, lambda f: table.headers.get(f, f)
     )
-    if not report.ok:
-        return report
-    existing = {u.code: u for u in session.scalars(select(OrgUnit))}
-    for i, r in enumerate(ordered, start=1):
-        unit = existing.get(r.code)
-        parent = existing.get(r.parent_code) if r.parent_code is not None else None
-        if unit is None:
-            unit = OrgUnit(code=r.code, **{k: v for k, v in r.values.items()})
-            place(session, unit, parent)
-            existing[r.code] = unit
-            report.created += 1
-        else:
-            dirty = False
-            for k, v in r.values.items():
-                if not same_value(getattr(unit, k), v):
-                    setattr(unit, k, v)
-                    dirty = True
-            if unit.parent_id != (parent.id if parent is not None else None):
-                place(session, unit, parent)
-                dirty = True
-            if dirty:
-                report.updated += 1
-            else:
-                report.unchanged += 1
-        if progress is not None:
-            progress(i, len(ordered))
-    session.flush()
-    return report
+    return OrgImport(report, ordered if report.ok else [])

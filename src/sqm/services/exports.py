@@ -86,7 +86,7 @@ def export_org_units(
     scope_paths: Sequence[str] | None = None,
 ) -> bytes:
     """The org units (parents first, by depth then code; only those under ``scope_paths`` when given) as a
-    file :func:`sqm.ingest.org_units.import_org_units` reads back unchanged."""
+    file :func:`sqm.services.imports.import_org_units` reads back unchanged."""
     stmt = select(OrgUnit).order_by(OrgUnit.depth, OrgUnit.code)
     if scope_paths is not None:
         stmt = stmt.where(or_(false(), *(OrgUnit.path.startswith(p) for p in scope_paths)))

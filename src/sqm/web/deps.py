@@ -15,10 +15,11 @@ from starlette.concurrency import run_in_threadpool
 
 from sqm.domain.roles import Permission
 from sqm.services.clock import Clock, system_clock
+from sqm.services.org_tree import visible_unit
 from sqm.services.scope import Principal, load_principal, principal_for
 from sqm.store.audit import Actor, bind_actor
 from sqm.store.models import ApiToken, OrgUnit
-from sqm.web.errors import Forbidden, LoginRequired, NotFound
+from sqm.web.errors import Forbidden, LoginRequired
 
 
 def get_db(request: Request) -> Iterator[Session]:
@@ -203,11 +204,9 @@ async def load_form(request: Request) -> None:
 
 
 def unit_in_scope(db: Session, principal: Principal, unit_id: int) -> OrgUnit:
-    """The org unit ``unit_id`` if the principal may see it; 404 otherwise (no leak)."""
-    unit = db.get(OrgUnit, unit_id)
-    if unit is None or not principal.sees(unit):
-        raise NotFound("no such org unit in your scope")
-    return unit
+    """The org unit ``unit_id`` if the principal may see it; 404 otherwise (no leak).
+    The rule is :func:`sqm.services.org_tree.visible_unit`."""
+    return visible_unit(db, principal, unit_id)
 
 
 def _unit_in_scope_dep(

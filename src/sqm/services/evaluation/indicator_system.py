@@ -1,19 +1,30 @@
-"""Use cases on indicator systems: versioning, editing rules, tree views."""
+"""Use cases on indicator systems: versioning, editing rules, tree views, and writing a
+validated import file."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from sqm.domain.errors import RuleError
-from sqm.domain.indicator import LEVEL_ORDER, NodeLevel
+from sqm.domain.errors import ConflictError, MissingError, RuleError
+from sqm.domain.indicator import LEVEL_ORDER, Direction, IndicatorSource, NodeLevel
+from sqm.ingest.errors import ImportRejected, ImportReport
+from sqm.ingest.indicator_systems import IndicatorImport, NodeRow
+from sqm.ingest.tabular import same_value
 from sqm.store.models import IndicatorNode, IndicatorSystem, Weight, WeightProfile
+from sqm.store.models.indicator import ProfileKind
 
 
 class IndicatorRuleError(RuleError):
     """An edit that breaks the indicator system's rules."""
+
+
+class PublishedSystemError(IndicatorRuleError, ConflictError):
+    """A change to a published version (HTTP 409): published versions never change."""
 
 
 @dataclass(frozen=True)
@@ -42,8 +53,9 @@ def tree_rows(system: IndicatorSystem) -> list[TreeRow]:
 
 
 def check_editable(system: IndicatorSystem) -> None:
+    """Raise :class:`PublishedSystemError` unless ``system`` is a draft."""
     if system.status == "published":
-        raise IndicatorRuleError(
+        raise PublishedSystemError(
             f"{system.code} v{system.version} is published and cannot change; make a new version"
         )
 
@@ -123,8 +135,161 @@ def delete_node(session: Session, node: IndicatorNode) -> None:
 
 
 def profiles_using(session: Session, system: IndicatorSystem) -> list[WeightProfile]:
+    """The weight profiles over ``system``."""
     return list(session.scalars(select(WeightProfile).where(WeightProfile.system_id == system.id)))
 
+
+def all_profiles(session: Session) -> list[WeightProfile]:
+    """Every weight profile of an indicator system, by code (checklists' profiles belong to
+    the inspection design)."""
+    stmt = (
+        select(WeightProfile)
+        .where(WeightProfile.kind == ProfileKind.INDICATOR_SYSTEM)
+        .order_by(WeightProfile.code)
+    )
+    return list(session.scalars(stmt))
+
+
+def list_systems(session: Session) -> list[IndicatorSystem]:
+    """Every indicator system version, by code and version."""
+    stmt = select(IndicatorSystem).order_by(IndicatorSystem.code, IndicatorSystem.version)
+    return list(session.scalars(stmt))
+
+
+def get_system(session: Session, system_id: int) -> IndicatorSystem:
+    """The indicator system version ``system_id`` (:class:`MissingError` if absent)."""
+    s = session.get(IndicatorSystem, system_id)
+    if s is None:
+        raise MissingError("no such indicator system")
+    return s
+
+
+def system_node(session: Session, system: IndicatorSystem, node_id: int) -> IndicatorNode:
+    """The node ``node_id`` of ``system`` (:class:`MissingError` if absent or elsewhere)."""
+    n = session.get(IndicatorNode, node_id)
+    if n is None or n.system_id != system.id:
+        raise MissingError("no such indicator in this system")
+    return n
+
+
+def find_system(session: Session, code: str, version: int | None = None) -> IndicatorSystem:
+    """Version ``version`` of the system ``code``, or its latest version when None
+    (:class:`MissingError` if there is none)."""
+    stmt = select(IndicatorSystem).where(IndicatorSystem.code == code)
+    if version is None:
+        stmt = stmt.order_by(IndicatorSystem.version.desc()).limit(1)
+    else:
+        stmt = stmt.where(IndicatorSystem.version == version)
+    s = session.scalar(stmt)
+    if s is None:
+        raise MissingError(f"no indicator system '{code}'" + (f" v{version}" if version else ""))
+    return s
+
+
+def publish(system: IndicatorSystem) -> None:
+    """Publish ``system``: from now on it never changes (changes go to a new version)."""
+    system.status = "published"
+
+
+@dataclass(frozen=True)
+class NodeEdit:
+    """The editable fields of a node as a form sends them (text; empty = none)."""
+
+    name_zh: str
+    name_en: str = ""
+    definition_zh: str = ""
+    definition_en: str = ""
+    source: str = ""
+    source_ref: str = ""
+    direction: str = "higher"
+    unit: str = ""
+    scale_min: str = ""
+    scale_max: str = ""
+    target: str = ""
+    warning: str = ""
+    is_veto: bool = False
+
+
+def _opt_float(field: str, raw: str) -> float | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise IndicatorRuleError(f"{field}: '{raw}' is not a number") from exc
+
+
+def edit_node(system: IndicatorSystem, node: IndicatorNode, edit: NodeEdit) -> IndicatorNode:
+    """Change a node of a draft ``system`` (:class:`PublishedSystemError` otherwise).
+
+    >>> edit_node(IndicatorSystem(status="draft"), IndicatorNode(), NodeEdit(name_zh=" "))
+    Traceback (most recent call last):
+    ...
+    sqm.services.evaluation.indicator_system.IndicatorRuleError: name_zh: the Chinese name is required
+    """
+    check_editable(system)
+    if not edit.name_zh.strip():
+        raise IndicatorRuleError("name_zh: the Chinese name is required")
+    if edit.direction not in {d.value for d in Direction}:
+        raise IndicatorRuleError(f"direction: '{edit.direction}' must be 'higher' or 'lower'")
+    if edit.source and edit.source not in {x.value for x in IndicatorSource}:
+        raise IndicatorRuleError(f"source: '{edit.source}' is not a known source")
+    lo, hi = _opt_float("scale_min", edit.scale_min), _opt_float("scale_max", edit.scale_max)
+    if lo is not None and hi is not None and lo >= hi:
+        raise IndicatorRuleError("scale_min must be below scale_max")
+    target, warning = _opt_float("target", edit.target), _opt_float("warning", edit.warning)
+    node.name_zh, node.name_en = edit.name_zh.strip(), edit.name_en.strip()
+    node.definition_zh, node.definition_en = edit.definition_zh.strip(), edit.definition_en.strip()
+    node.source = IndicatorSource(edit.source) if edit.source else None
+    node.source_ref = edit.source_ref.strip() or None
+    node.direction = Direction(edit.direction)
+    node.unit = edit.unit.strip() or None
+    node.scale_min, node.scale_max = lo, hi
+    node.target, node.warning = target, warning
+    node.is_veto = edit.is_veto
+    return node
+
+
+def add_node(
+    session: Session,
+    system: IndicatorSystem,
+    parent: IndicatorNode | None,
+    *,
+    code: str,
+    level: str,
+    name_zh: str,
+    name_en: str = "",
+) -> IndicatorNode:
+    """Add a node under ``parent`` (None: a dimension at the root) of a draft ``system``.
+
+    A code the system already has is a :class:`ConflictError`.
+    """
+    check_editable(system)
+    if level not in {lv.value for lv in NodeLevel}:
+        raise IndicatorRuleError(f"level '{level}' must be dimension, indicator or item")
+    check_child_level(parent, NodeLevel(level))
+    if not code.strip() or not name_zh.strip():
+        raise IndicatorRuleError("code and name_zh are required")
+    node = IndicatorNode(
+        system_id=system.id,
+        code=code.strip(),
+        parent_id=parent.id if parent else None,
+        level=NodeLevel(level),
+        name_zh=name_zh.strip(),
+        name_en=name_en.strip(),
+        sort_order=len(system.nodes),
+    )
+    session.add(node)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise ConflictError(f"an indicator with code '{code.strip()}' already exists") from exc
+    return node
+
+
+NUMBER_FIELDS = ("scale_min", "scale_max", "target", "warning")
+"""Node fields holding numbers (compared with a tolerance on import: xlsx rounds)."""
 
 NODE_FIELDS = (
     "level",
@@ -298,3 +463,93 @@ def upsert_system(
     session.flush()
     session.refresh(system)
     return UpsertOutcome(system, created, updated, deleted, made_version)
+
+
+def _keep_stored_floats(system: IndicatorSystem, rows: list[NodeRow]) -> None:
+    """Use the stored number where the file's differs only in the last digits (xlsx)."""
+    have = {n.code: n for n in system.nodes}
+    for row in rows:
+        node = have.get(row.values["code"])
+        if node is None:
+            continue
+        for f in NUMBER_FIELDS:
+            v, old = row.values.get(f), getattr(node, f)
+            if isinstance(v, float) and isinstance(old, float) and same_value(old, v):
+                row.values[f] = old
+
+
+def _weights_lost(session: Session, system: IndicatorSystem, rows: list[NodeRow]) -> list[str]:
+    """Warn which weight profiles lose weights because their nodes leave a draft system."""
+    if system.status == "published":
+        return []  # a published version is never changed: a new draft is made instead
+    keep = {r.values["code"] for r in rows}
+    gone = {n.id: n.code for n in system.nodes if n.code not in keep}
+    if not gone:
+        return []
+    hit = session.execute(
+        select(WeightProfile.code, Weight.node_id)
+        .join(Weight, Weight.profile_id == WeightProfile.id)
+        .where(Weight.node_id.in_(list(gone)))
+    ).all()
+    if not hit:
+        return []
+    profiles = sorted({str(code) for code, _ in hit})
+    nodes = sorted({gone[int(nid)] for _, nid in hit})
+    return [
+        f"{system.code}: nodes {', '.join(nodes)} were removed with their weights in profiles "
+        f"{', '.join(profiles)}; check that those profiles' sibling weights still sum to 1"
+    ]
+
+
+def apply_indicator_systems(
+    session: Session,
+    parsed: IndicatorImport,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Upsert each system of a validated file (:func:`sqm.ingest.indicator_systems.
+    read_indicator_systems`) with :func:`upsert_system`, counting nodes into its report.
+
+    Writes are flushed, not committed (the caller commits the whole file or rolls it back).
+    A system the service refuses raises :class:`ImportRejected` carrying the report.
+    """
+    report = parsed.report
+    done = 0
+    for sys in parsed.systems:
+        before = session.scalar(
+            select(IndicatorSystem)
+            .where(IndicatorSystem.code == sys.code)
+            .order_by(IndicatorSystem.version.desc())
+            .limit(1)
+        )
+        old_names = (before.name_zh, before.name_en) if before is not None else None
+        name_en = sys.name_en
+        if name_en is None:
+            keep = not parsed.names_en_given  # an absent column keeps the stored name
+            name_en = before.name_en if before is not None and keep else ""
+        if before is not None:
+            _keep_stored_floats(before, sys.rows)
+            report.notes.extend(_weights_lost(session, before, sys.rows))
+        try:
+            out = upsert_system(
+                session, sys.code, sys.name_zh or "", name_en, [r.values for r in sys.rows]
+            )
+        except IndicatorRuleError as exc:
+            report.add(sys.rows[0].line, "system_code", sys.code, "rejected", str(exc))
+            raise ImportRejected(report) from exc
+        report.created += out.created
+        report.updated += out.updated
+        report.deleted += out.deleted
+        report.unchanged += len(sys.rows) - out.created - out.updated
+        if out.new_version:
+            report.notes.append(
+                f"{sys.code}: v{out.system.version - 1} is published, so the changes went "
+                f"into a new draft version v{out.system.version}"
+            )
+        elif before is None:
+            report.notes.append(f"{sys.code}: new system, draft v{out.system.version}")
+        elif out.changed or old_names != (out.system.name_zh, out.system.name_en):
+            report.notes.append(f"{sys.code}: draft v{out.system.version} updated")
+        done += len(sys.rows)
+        if progress is not None:
+            progress(done, report.rows_read)
+    return report

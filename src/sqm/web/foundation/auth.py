@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import secrets
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from pydantic import BaseModel
 
-from sqm.services.passwords import verify_password
-from sqm.store.audit import Actor, acting_as, record
-from sqm.store.models import User
-from sqm.web.deps import csrf_protect, get_db, load_form
+from sqm.services.users import authenticate
+from sqm.web.deps import Db, csrf_protect, load_form
 from sqm.web.i18n import SUPPORTED
 from sqm.web.templating import render
 
 router = APIRouter(
     include_in_schema=False, dependencies=[Depends(load_form), Depends(csrf_protect)]
 )
+
+
+class LoginForm(BaseModel):
+    username: str
+    password: str
+    next: str = "/"
 
 
 def _safe_next(nxt: str | None) -> str:
@@ -34,30 +38,20 @@ def login_page(request: Request, next: str | None = None) -> Response:
 
 
 @router.post("/login")
-def login(
-    request: Request,
-    username: str = Form(...),
-    password: str = Form(...),
-    next: str = Form("/"),
-    db: Session = Depends(get_db),
-) -> Response:
-    user = db.scalar(select(User).where(User.username == username.strip()))
-    if user is None or not user.active or not verify_password(user.password_hash, password):
-        with acting_as(Actor(None, username.strip()[:64])):
-            record(db, "login_failed", "app_user", None)
+def login(request: Request, form: Annotated[LoginForm, Form()], db: Db) -> Response:
+    user = authenticate(db, form.username, form.password)
+    if user is None:
         return render(
             request,
             "login.html",
-            {"next": _safe_next(next), "error": "Wrong user name or password."},
+            {"next": _safe_next(form.next), "error": "Wrong user name or password."},
             status_code=401,
         )
     request.session.clear()
     request.session["uid"] = user.id
     request.session["csrf"] = secrets.token_urlsafe(32)
     request.session["locale"] = user.locale
-    with acting_as(Actor(user.id, user.username)):
-        record(db, "login", "app_user", str(user.id))
-    return RedirectResponse(_safe_next(next), status_code=303)
+    return RedirectResponse(_safe_next(form.next), status_code=303)
 
 
 @router.post("/logout")

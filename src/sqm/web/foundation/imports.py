@@ -11,22 +11,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy.orm import Session
-from starlette.datastructures import UploadFile
+from pydantic import BaseModel
 
 from sqm.domain.roles import Permission
 from sqm.ingest import indicator_systems, org_units, weight_profiles
 from sqm.ingest.errors import RULES, ImportRejected, ImportReport
 from sqm.ingest.tabular import Column
-from sqm.services.evaluation.weight_profile import import_weight_profiles
 from sqm.services.exports import ExportKind, export_table
+from sqm.services.imports import run_import
 from sqm.services.scope import Principal
 from sqm.store.audit import Actor, acting_as
-from sqm.web.deps import csrf_protect, current_principal, get_db, load_form
+from sqm.web.deps import Db, csrf_protect, load_form
 from sqm.web.errors import Forbidden, InvalidInput, NotFound
+from sqm.web.permissions import SignedIn
 from sqm.web.templating import render
 
 router = APIRouter(
@@ -34,6 +35,11 @@ router = APIRouter(
 )
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+class UploadForm(BaseModel):
+    file: UploadFile | None = None
+    dry_run: str = ""
 
 
 @dataclass(frozen=True)
@@ -57,13 +63,18 @@ KINDS: dict[str, ImportKind] = {
 }
 
 
-def _kind(p: Principal, kind: str) -> ImportKind:
+def _kind(p: SignedIn, kind: str) -> ImportKind:
     k = KINDS.get(kind)
     if k is None:
         raise NotFound("no such import")
     if not p.can(k.permission):
         raise Forbidden(f"this needs the permission '{k.permission.value}'")
     return k
+
+
+Kind = Annotated[ImportKind, Depends(_kind)]
+"""The import kind of the path's ``{kind}`` (404 if unknown), if the caller may import it
+(403 otherwise)."""
 
 
 def _allowed(p: Principal) -> list[ImportKind]:
@@ -93,7 +104,7 @@ def _page(
 
 
 @router.get("/imports")
-def imports_home(p: Principal = Depends(current_principal)) -> Response:
+def imports_home(p: SignedIn) -> Response:
     allowed = _allowed(p)
     if not allowed:
         raise Forbidden("importing needs edit_org, edit_indicators or edit_weights")
@@ -101,44 +112,32 @@ def imports_home(p: Principal = Depends(current_principal)) -> Response:
 
 
 @router.get("/org/import")
-def org_import(p: Principal = Depends(current_principal)) -> Response:
+def org_import(p: SignedIn) -> Response:
     _kind(p, "org")
     return RedirectResponse("/imports/org", status_code=303)
 
 
 @router.get("/imports/{kind}")
-def import_form(request: Request, kind: str, p: Principal = Depends(current_principal)) -> Response:
-    return _page(request, p, _kind(p, kind))
+def import_form(request: Request, p: SignedIn, k: Kind) -> Response:
+    return _page(request, p, k)
 
 
 @router.post("/imports/{kind}")
 def import_upload(
-    request: Request,
-    kind: str,
-    p: Principal = Depends(current_principal),
-    db: Session = Depends(get_db),
+    request: Request, p: SignedIn, k: Kind, form: Annotated[UploadForm, Form()], db: Db
 ) -> Response:
-    k = _kind(p, kind)
-    form = request.scope.get("sqm.form")
-    upload = form.get("file") if form is not None else None
-    if not isinstance(upload, UploadFile) or not upload.filename:
+    upload = form.file
+    if upload is None or not upload.filename:
         raise InvalidInput("choose a CSV or xlsx file to upload")
     data = upload.file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
         raise InvalidInput(f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
-    dry_run = form is not None and form.get("dry_run") in ("1", "on", "true")
+    dry_run = form.dry_run in ("1", "on", "true")
     try:
         with acting_as(Actor(p.user_id, p.username)):
-            if k.key == "org":
-                report = org_units.import_org_units(
-                    db, data, upload.filename, scope_paths=p.scope_paths, dry_run=dry_run
-                )
-            elif k.key == "indicators":
-                report = indicator_systems.import_indicator_systems(
-                    db, data, upload.filename, dry_run=dry_run
-                )
-            else:
-                report = import_weight_profiles(db, data, upload.filename, dry_run=dry_run)
+            report = run_import(
+                db, k.key, data, upload.filename, scope_paths=p.scope_paths, dry_run=dry_run
+            )
             db.flush()
     except ImportRejected as rejected:
         db.rollback()
@@ -149,14 +148,7 @@ def import_upload(
 
 
 @router.get("/imports/{kind}/export.{fmt}")
-def export_download(
-    kind: str,
-    fmt: str,
-    lang: str = "zh",
-    p: Principal = Depends(current_principal),
-    db: Session = Depends(get_db),
-) -> Response:
-    k = _kind(p, kind)
+def export_download(p: SignedIn, k: Kind, fmt: str, db: Db, lang: str = "zh") -> Response:
     if fmt not in ("csv", "xlsx") or lang not in ("zh", "en"):
         raise NotFound("export as .csv or .xlsx, lang zh or en")
     data = export_table(

@@ -2,108 +2,54 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from sqm.domain.org import KIND_LABELS, TIER_LABELS, StoreTier, UnitKind
-from sqm.domain.roles import Permission
 from sqm.services.evaluation.weight_profile import profile_for_store
-from sqm.services.org_tree import ancestors, search_units
-from sqm.services.scope import Principal
-from sqm.store.models import OrgUnit, Period
-from sqm.web.deps import get_db, require, unit_in_scope
+from sqm.services.org_tree import search_units, tree_children, tree_roots, unit_detail
+from sqm.web.deps import Db, UnitInScope
+from sqm.web.permissions import OrgViewer
 from sqm.web.templating import render, request_locale
 
 router = APIRouter(include_in_schema=False)
-viewer = require(Permission.VIEW_ORG)
-
-
-def _child_counts(db: Session, p: Principal, ids: list[int]) -> dict[int, int]:
-    if not ids:
-        return {}
-    rows = db.execute(
-        select(OrgUnit.parent_id, func.count())
-        .where(OrgUnit.parent_id.in_(ids), p.unit_filter())
-        .group_by(OrgUnit.parent_id)
-    ).all()
-    return {int(a): int(b) for a, b in rows if a is not None}
 
 
 @router.get("/org")
-def org_tree(
-    request: Request, p: Principal = Depends(viewer), db: Session = Depends(get_db)
-) -> Response:
-    # The tops of the user's scope: the granted units themselves.
-    roots = list(
-        db.scalars(select(OrgUnit).where(OrgUnit.path.in_(p.scope_paths)).order_by(OrgUnit.path))
-    )
-    counts = _child_counts(db, p, [u.id for u in roots])
-    return render(request, "org/tree.html", {"roots": roots, "counts": counts})
+def org_tree(request: Request, p: OrgViewer, db: Db) -> Response:
+    level = tree_roots(db, p)
+    return render(request, "org/tree.html", {"roots": level.units, "counts": level.counts})
 
 
 @router.get("/org/children/{unit_id}")
-def org_children(
-    request: Request, unit_id: int, p: Principal = Depends(viewer), db: Session = Depends(get_db)
-) -> Response:
-    unit = unit_in_scope(db, p, unit_id)
-    kids = list(
-        db.scalars(
-            select(OrgUnit)
-            .where(OrgUnit.parent_id == unit.id, p.unit_filter())
-            .order_by(OrgUnit.kind, OrgUnit.code)
-        )
-    )
-    counts = _child_counts(db, p, [u.id for u in kids])
-    return render(request, "org/_children.html", {"units": kids, "counts": counts})
+def org_children(request: Request, p: OrgViewer, unit: UnitInScope, db: Db) -> Response:
+    level = tree_children(db, p, unit)
+    return render(request, "org/_children.html", {"units": level.units, "counts": level.counts})
 
 
 @router.get("/org/search")
-def org_search(
-    request: Request, q: str = "", p: Principal = Depends(viewer), db: Session = Depends(get_db)
-) -> Response:
+def org_search(request: Request, p: OrgViewer, db: Db, q: str = "") -> Response:
     units = search_units(db, q.strip(), p.unit_filter()) if q.strip() else []
     return render(request, "org/_search.html", {"units": units, "q": q})
 
 
 @router.get("/org/units/{unit_id}")
-def unit_detail(
-    request: Request, unit_id: int, p: Principal = Depends(viewer), db: Session = Depends(get_db)
-) -> Response:
-    unit = unit_in_scope(db, p, unit_id)
+def unit_page(request: Request, p: OrgViewer, unit: UnitInScope, db: Db) -> Response:
     li = 0 if request_locale(request) == "zh" else 1
-    crumbs = [a for a in ancestors(db, unit) if p.sees(a)]
-    children = list(
-        db.scalars(
-            select(OrgUnit)
-            .where(OrgUnit.parent_id == unit.id, p.unit_filter())
-            .order_by(OrgUnit.code)
-            .limit(200)
-        )
-    )
+    d = unit_detail(db, p, unit)
     tier_counts: list[tuple[str, int]] = []
     if unit.kind not in (UnitKind.STORE, UnitKind.COMPETITOR_STORE):
-        rows: dict[str | None, int] = dict(
-            db.execute(
-                select(OrgUnit.tier, func.count())
-                .where(OrgUnit.path.startswith(unit.path), OrgUnit.kind == UnitKind.STORE)
-                .group_by(OrgUnit.tier)
-            ).all()
-        )
-        tier_counts = [(TIER_LABELS[t][li], int(rows.get(t.value, 0))) for t in StoreTier]
+        tier_counts = [(TIER_LABELS[t][li], d.stores_by_tier.get(t.value, 0)) for t in StoreTier]
     profile = None
-    if unit.kind == UnitKind.STORE:
-        latest = db.scalar(select(func.max(Period.code)).where(Period.kind == "month"))
-        if latest:
-            profile = profile_for_store(db, unit.tier, unit.in_province, latest)
+    if d.latest_month:
+        profile = profile_for_store(db, unit.tier, unit.in_province, d.latest_month)
     return render(
         request,
         "org/unit.html",
         {
             "unit": unit,
-            "crumbs": crumbs,
-            "children": children,
+            "crumbs": d.crumbs,
+            "children": d.children,
             "tier_counts": tier_counts,
             "kind_label": KIND_LABELS[UnitKind(unit.kind)][li],
             "tier_label": TIER_LABELS[StoreTier(unit.tier)][li] if unit.tier else None,

@@ -163,3 +163,63 @@ def test_ranking_and_scorecard_pages(demo_engine: Engine, client_as) -> None:  #
     m = client_as("store.manager")
     assert m.get(f"/scores/units/{a.id}").status_code in (200, 404)
     assert client_as("area.gz").get("/scores").status_code == 200
+
+
+def test_ranking_scorecard_and_overview_read_models(demo_engine: Engine) -> None:
+    from sqm.services.evaluation.scorecard import (
+        quality_overview,
+        scored_periods,
+        store_ranking,
+        unit_scorecard,
+    )
+    from sqm.services.scope import load_principal
+    from sqm.store.models import User
+
+    f = make_sessionmaker(demo_engine)
+    with f() as s:
+        a = s.scalar(
+            select(OrgUnit).where(OrgUnit.tier == "flagship_core").order_by(OrgUnit.id).limit(1)
+        )
+        period = s.scalar(select(Period).where(Period.code == "2026-11"))
+        assert a is not None and period is not None
+    _put(demo_engine, a, period, {"environment": 75.0, "process_quality": 82.5})
+    with transaction(f) as s:
+        evaluate_period(s, "2026-11")
+    with f() as s:
+
+        def principal(name: str):  # type: ignore[no-untyped-def]
+            p = load_principal(s, s.scalar(select(User.id).where(User.username == name)))
+            assert p is not None
+            return p
+
+        analyst, gz = principal("analyst"), principal("area.gz")
+        periods = scored_periods(s)
+        assert periods[0] == "2026-11" and periods == sorted(periods, reverse=True)
+        r = store_ranking(s, analyst, "2031-01", "flagship_core")  # unknown: the newest
+        assert r.period == "2026-11" and all(x.peer_group == "flagship_core" for x in r.rows)
+        mine = next(x for x in r.rows if x.unit_id == a.id)
+        assert mine.score == pytest.approx(91.0)
+        scores = [x.score for x in r.rows if x.score is not None]
+        assert scores == sorted(scores, reverse=True)
+        assert sum(r.grades.values()) == sum(1 for x in r.rows if x.grade)
+        local = store_ranking(s, gz, None)
+        assert local.rows and all(gz.sees(x.unit) for x in local.rows)
+        unit = s.get(OrgUnit, a.id)
+        assert unit is not None
+        card = unit_scorecard(s, analyst, unit, "zh")
+        assert card.latest is not None and card.latest.score == pytest.approx(91.0)
+        # Dimensions (no dot) then indicators, in the system's order, named in the locale.
+        assert "INSP" in [c for c, _, _ in card.dims] and "暗访检查" in [n for _, n, _ in card.dims]
+        assert all("." not in c for c, _, _ in card.dims)
+        assert card.indicators and all("." in c for c, _, _ in card.indicators)
+        assert card.history[-1] is card.latest
+        assert card.children == []
+        company = s.scalar(select(OrgUnit).where(OrgUnit.code == "ZY"))
+        assert company is not None
+        top = unit_scorecard(s, analyst, company, "en")
+        assert top.children and all(c.unit.parent_id == company.id for c in top.children)
+        o = quality_overview(s, analyst)
+        assert o.top is not None and o.top.code == "ZY"
+        assert o.latest is not None and o.latest.period.code == "2026-11"
+        assert o.below and all(b.unit.parent_id == company.id for b in o.below)
+        assert quality_overview(s, gz).top.code == "GD-GZ"  # type: ignore[union-attr]

@@ -122,3 +122,24 @@ def test_upload_outside_the_uploaders_scope_is_refused(demo_engine: Engine) -> N
     exported = c.get("/imports/org/export.csv?lang=en").content
     assert len(exported.splitlines()) < len(full.splitlines())
     assert b"ZJ-HZ" not in exported
+
+
+def test_an_upload_needs_a_file_and_an_importable_kind(client_as: ClientAs) -> None:
+    c = client_as("analyst")
+    r = c.post("/imports/org", data={"dry_run": "1"})
+    assert r.status_code == 422 and "choose a CSV or xlsx file" in r.text
+    assert _upload(c, "nope", b"x").status_code == 404
+    assert _upload(client_as("area.gz"), "indicators", b"x").status_code == 403
+
+
+def test_run_import_picks_the_importer_by_kind(sqlite_engine: Engine) -> None:
+    from sqm.services.imports import IMPORTERS, run_import
+
+    assert set(IMPORTERS) == {"org", "indicators", "weights"}
+    rows = [HEAD, ["ZZ", "公司", "公司", "", "", ""], ["ZZ-P", "省", "省", "ZZ", "", ""]]
+    with transaction(make_sessionmaker(sqlite_engine)) as s:
+        outside = run_import(s, "org", csv_bytes(rows), "u.csv", scope_paths=("/999/",))
+        assert {e.rule for e in outside.errors} == {"out_of_scope"}
+        report = run_import(s, "org", csv_bytes(rows), "u.csv", dry_run=True)
+        assert report.ok and report.created == 2 and report.dry_run
+        assert run_import(s, "indicators", csv_bytes(rows), "u.csv").errors

@@ -1,4 +1,5 @@
-"""The indicator system: tree rules, idempotent upsert, versioning; weight profiles."""
+"""The indicator system: tree rules, idempotent upsert, versioning, editing rules, the
+import pair (read, then apply); weight profiles."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import pytest
 from sqlalchemy import Engine, select
 
 from sqm.domain import plan_indicators
+from sqm.domain.errors import ConflictError, MissingError
+from sqm.ingest.indicator_systems import read_indicator_systems
+from sqm.services.evaluation import indicator_system as ind
 from sqm.services.evaluation.indicator_system import (
     IndicatorRuleError,
     upsert_system,
@@ -103,3 +107,70 @@ def test_profile_rules_and_store_matching(any_engine: Engine) -> None:
         assert early is not None and early.code == "WP.supermarket.early"
         assert mature is not None and mature.code == "WP.supermarket.mature"
         assert profile_for_store(s, "supermarket", True, "2025-01") is None
+
+
+def test_editing_rules_conflicts_and_missing_versions(sqlite_engine: Engine) -> None:
+    f = make_sessionmaker(sqlite_engine)
+    rows = plan_indicators.indicator_rows()
+    with transaction(f) as s:
+        draft = upsert_system(s, "SQ", "体系", "System", rows).system
+        other = upsert_system(s, "SQ2", "体系二", "", rows).system
+        dim = ind.find_system(s, "SQ").nodes[0]
+        assert ind.find_system(s, "SQ", 1) is draft
+        with pytest.raises(MissingError, match="'SQ' v7"):
+            ind.find_system(s, "SQ", 7)
+        with pytest.raises(MissingError):
+            ind.get_system(s, 10**6)
+        with pytest.raises(MissingError, match="in this system"):
+            ind.system_node(s, other, dim.id)
+        with pytest.raises(ind.IndicatorRuleError, match="scale_min must be below"):
+            ind.edit_node(draft, dim, ind.NodeEdit(name_zh="维", scale_min="5", scale_max="1"))
+        with pytest.raises(ind.IndicatorRuleError, match="target: 'x' is not a number"):
+            ind.edit_node(draft, dim, ind.NodeEdit(name_zh="维", target="x"))
+        ind.edit_node(draft, dim, ind.NodeEdit(name_zh=" 维 ", target="80", is_veto=True))
+        assert (dim.name_zh, dim.target, dim.is_veto) == ("维", 80.0, True)
+        new = ind.add_node(s, draft, None, code="NEW", level="dimension", name_zh="新维度")
+        assert new.id is not None and new.parent_id is None
+        with pytest.raises(ind.IndicatorRuleError, match="cannot sit"):
+            ind.add_node(s, draft, None, code="NEW2", level="item", name_zh="项")
+    with pytest.raises(ConflictError, match="already exists"), transaction(f) as s:
+        draft = ind.find_system(s, "SQ")
+        ind.add_node(s, draft, None, code="NEW", level="dimension", name_zh="又一个")
+    with transaction(f) as s:
+        ind.publish(ind.find_system(s, "SQ"))
+    with f() as s:
+        published = ind.find_system(s, "SQ")
+        for change in (
+            lambda: ind.edit_node(published, published.nodes[0], ind.NodeEdit(name_zh="x")),
+            lambda: ind.add_node(s, published, None, code="N3", level="dimension", name_zh="x"),
+            lambda: ind.delete_node(s, published.nodes[0]),
+        ):
+            with pytest.raises(ind.PublishedSystemError) as err:
+                change()
+            assert isinstance(err.value, ConflictError) and err.value.status_code == 409
+
+
+IND_CSV = (
+    "指标体系编码,指标体系名称,编码,上级编码,层级,名称,目标值\n"
+    "T,测试体系,D1,,维度,服务,\n"
+    "T,,D1.I1,D1,指标,态度,90\n"
+)
+
+
+def test_reading_an_indicator_file_touches_no_database_and_applying_is_idempotent(
+    sqlite_engine: Engine,
+) -> None:
+    parsed = read_indicator_systems(IND_CSV.encode(), "i.csv")
+    assert parsed.report.ok and [s.code for s in parsed.systems] == ["T"]
+    assert parsed.names_en_given is False
+    f = make_sessionmaker(sqlite_engine)
+    with transaction(f) as s:
+        report = ind.apply_indicator_systems(s, parsed)
+        assert (report.created, report.unchanged) == (2, 0)
+        assert report.notes == ["T: new system, draft v1"]
+    with transaction(f) as s:
+        report = ind.apply_indicator_systems(s, read_indicator_systems(IND_CSV.encode(), "i.csv"))
+        assert (report.created, report.updated, report.unchanged) == (0, 0, 2)
+    bad = read_indicator_systems(IND_CSV.replace(",D1,指标", ",D9,指标").encode(), "i.csv")
+    assert not bad.report.ok and bad.systems == []
+    assert bad.report.errors[0].rule == "parent_not_found"
