@@ -350,3 +350,54 @@ def test_bootstrap_counts_resamples_with_a_constant_item_as_failed():
     rows = np.random.default_rng(1).integers(0, 12, size=(200, 12))
     assert boot.failed == int((~(rows == 0).any(axis=1)).sum()) > 0
     assert len(boot.draws["paths"]) == 200 - boot.failed
+
+
+# ---------------------------------------------------------------- (nearly) singular matrices
+
+
+def _copy(column: pd.Series, noise: float, seed: int = 0) -> pd.Series:
+    return column + noise * np.random.default_rng(seed).normal(size=len(column))
+
+
+@pytest.mark.parametrize("noise", [0.0, 1e-13])
+def test_mode_b_block_with_a_copied_item_is_refused(satisfaction, blocks, noise, monkeypatch):
+    # the refusal comes from the block's condition number, not from LAPACK
+    monkeypatch.setattr("numpy.linalg.solve", lambda a, b: np.zeros(np.shape(b)))
+    data = satisfaction.assign(val5=_copy(satisfaction["val1"], noise))
+    b = {**blocks, "VAL": [*blocks["VAL"], "val5"]}
+    with pytest.raises(MethodInputError, match="mode-B block 'VAL' is singular or nearly so"):
+        plspm.fit(data, b, ECSI_PATHS, modes={"VAL": "B"})
+
+
+@pytest.mark.parametrize("scheme", ["centroid", "path"])
+@pytest.mark.parametrize("noise", [0.0, 1e-13])
+def test_collinear_predecessors_are_refused(scheme, noise):
+    rng = np.random.default_rng(2)
+    f = rng.normal(size=(100, 1))
+    data = pd.DataFrame(f + rng.normal(size=(100, 2)), columns=["a1", "c1"])
+    data["b1"] = _copy(data["a1"], noise)
+    with pytest.raises(MethodInputError, match=r"'C''s predecessors \(A, B\) is singular"):
+        plspm.fit(
+            data, {"A": ["a1"], "B": ["b1"], "C": ["c1"]}, [("A", "C"), ("B", "C")], scheme=scheme
+        )
+
+
+def test_bootstrap_counts_resamples_with_a_singular_block_as_failed():
+    rng = np.random.default_rng(0)
+    factor = rng.normal(size=(12, 1))
+    data = pd.DataFrame(factor + 0.3 * rng.normal(size=(12, 4)), columns=["a1", "a2", "b1", "b2"])
+    data["b2"] = data["b1"]
+    data.loc[0, "b2"] += 1.0  # b2 copies b1 in every resample that misses row 0
+    res = plspm.fit(data, {"A": ["a1", "a2"], "B": ["b1", "b2"]}, [("A", "B")], modes={"B": "B"})
+    boot = res.bootstrap(200, seed=1, chunk=200)
+    rows = np.random.default_rng(1).integers(0, 12, size=(200, 12))
+    assert boot.failed == int((~(rows == 0).any(axis=1)).sum()) > 0
+    assert len(boot.draws["paths"]) == 200 - boot.failed
+
+
+def test_total_effects_equal_the_inverse_formula(ecsi_fit):
+    b = ecsi_fit.path_coefficients.to_numpy()
+    eye = np.eye(len(b))
+    expected = np.linalg.inv(eye - b) - eye
+    np.testing.assert_allclose(ecsi_fit.total_effects.to_numpy(), expected, atol=1e-14)
+    np.testing.assert_allclose(plspm.total_effects(np.stack([b, 2 * b]))[0], expected, atol=1e-14)

@@ -24,8 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sqm.methods._validation import MethodInputError
-from sqm.methods.plspm import PLSResult
+from sqm.methods._validation import MethodInputError, check_well_conditioned
+from sqm.methods.plspm import PLSResult, total_effects
+
+__all__ = ["IPMAResult", "ipma"]
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,11 @@ def _unstandardised_paths(result: PLSResult, index: pd.DataFrame) -> pd.DataFram
     for k in range(len(lvs)):
         pred = np.flatnonzero(adj[:, k])
         if pred.size:
-            design = np.column_stack([np.ones(values.shape[0]), values[:, pred]])
+            design = check_well_conditioned(
+                np.column_stack([np.ones(values.shape[0]), values[:, pred]]),
+                f"the index scores of {lvs[k]!r}'s predecessors (with the intercept)",
+                f"the unstandardised path coefficients into {lvs[k]!r}",
+            )
             beta = np.linalg.lstsq(design, values[:, k], rcond=None)[0]
             coef[pred, k] = beta[1:]
     return pd.DataFrame(coef, index=lvs, columns=lvs)
@@ -93,8 +99,7 @@ def ipma(
     lo = float(result._data.min()) if scale_min is None else float(scale_min)
     hi = float(result._data.max()) if scale_max is None else float(scale_max)
     unstd = _unstandardised_paths(result, index)
-    eye = np.eye(len(lvs))
-    total_u = np.linalg.inv(eye - unstd.to_numpy()) - eye
+    total_u = total_effects(unstd.to_numpy())
     performance = index.mean(axis=0)
     constructs = pd.DataFrame(
         {
