@@ -47,6 +47,17 @@ from sqm.methods._validation import (
     condition_numbers,
 )
 
+__all__ = [
+    "PLSBootstrap",
+    "PLSResult",
+    "PathModel",
+    "Scheme",
+    "bootstrap_estimates",
+    "build_model",
+    "fit",
+    "total_effects",
+]
+
 Scheme = Literal["centroid", "factorial", "path"]
 BoolArray = npt.NDArray[np.bool_]
 _SCHEMES = ("centroid", "factorial", "path")

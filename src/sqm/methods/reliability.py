@@ -25,6 +25,27 @@ from scipy import linalg, optimize, stats
 
 from sqm.methods._validation import FloatArray, MethodInputError, check_well_conditioned
 
+__all__ = [
+    "AlphaInterval",
+    "EFAResult",
+    "FactorMethod",
+    "FornellLarckerResult",
+    "NanPolicy",
+    "Rotation",
+    "alpha_if_deleted",
+    "ave",
+    "bartlett",
+    "block_alphas",
+    "composite_reliability",
+    "cronbach_alpha",
+    "cronbach_alpha_ci",
+    "efa",
+    "fornell_larcker",
+    "htmt",
+    "kmo",
+    "mcdonald_omega",
+]
+
 NanPolicy = Literal["pairwise", "listwise"]
 Rotation = Literal["varimax", "promax"]
 FactorMethod = Literal["minres", "ml", "principal"]
