@@ -1,4 +1,4 @@
-"""PLS path modelling and IPMA, tested against R plspm, plspm-python, seminr and openpls-engine.
+"""PLS path modelling, tested against R plspm, plspm-python and seminr (IPMA: test_ipma.py).
 
 References (all stored under tests/methods/data, see README.md there):
 - R plspm's output for the ECSI ``satisfaction`` data, classic ECSI model, scaled = FALSE,
@@ -7,7 +7,6 @@ References (all stored under tests/methods/data, see README.md there):
 - seminr's output for the ``mobi`` data with a mode-B block and the path scheme
   (plspm_seminr_mobi_*.csv; same source).
 - PyPI plspm 0.5.7 (plspm-python) run on the same data (plspm_python_reference.json).
-- PyPI openpls-engine 1.13.0's IPMA (plspm_openpls_ipma.json).
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ from hypothesis import strategies as st
 
 from sqm.methods import plspm
 from sqm.methods._validation import MethodInputError
-from sqm.methods.ipma import ipma
 
 DATA = Path(__file__).resolve().parent / "data"
 LVS = ["IMAG", "EXPE", "QUAL", "VAL", "SAT", "LOY"]
@@ -260,40 +258,6 @@ def test_bootstrap_se_agree_with_plspm_python(satisfaction, blocks):
             )
             assert ours.loc[label, "original"] == pytest.approx(row["original"], abs=1e-4)
     assert compared >= 60
-
-
-# ---------------------------------------------------------------- IPMA (openpls-engine)
-
-IPMA_REF = json.loads((DATA / "plspm_openpls_ipma.json").read_text())
-
-
-@pytest.mark.parametrize("target", ["SAT", "LOY"])
-def test_ipma_matches_openpls(ecsi_fit, target):
-    ref = IPMA_REF[target]
-    m = ipma(ecsi_fit, target, scale_min=1, scale_max=10)
-    perf = pd.Series(ref["lv_performance"])
-    np.testing.assert_allclose(m.constructs.loc[perf.index, "performance"], perf, atol=1e-9)
-    std = pd.Series(ref["lv_importance_standardised"])
-    np.testing.assert_allclose(m.constructs.loc[std.index, "total_effect"], std, atol=1e-9)
-    ind = pd.Series(ref["indicator_performance"])
-    np.testing.assert_allclose(m.indicators["performance"], ind[m.indicators.index], atol=1e-9)
-
-
-def test_ipma_importance_is_the_unstandardised_total_effect(ecsi_fit):
-    m = ipma(ecsi_fit, "LOY", scale_min=1, scale_max=10)
-    index = ecsi_fit.index_scores(1, 10)
-    sd = index.std()
-    # an unstandardised effect is the standardised one times sd(target)/sd(driver)
-    expected = m.constructs["total_effect"] * sd["LOY"] / sd[m.constructs.index]
-    np.testing.assert_allclose(m.constructs["importance"], expected, rtol=1e-10)
-    w = ecsi_fit.unstandardised_weights()
-    for mv, row in m.indicators.iterrows():
-        assert row["importance"] == pytest.approx(w[mv] * m.constructs.loc[row["lv"], "importance"])
-    assert m.target_performance == pytest.approx(index["LOY"].mean())
-    with pytest.raises(MethodInputError, match="no predecessors"):
-        ipma(ecsi_fit, "IMAG")
-    with pytest.raises(MethodInputError, match="target"):
-        ipma(ecsi_fit, "NOPE")
 
 
 # ---------------------------------------------------------------- bad input
