@@ -48,6 +48,16 @@ def test_stack_is_checked_matrix_by_matrix() -> None:
     np.testing.assert_allclose(condition_numbers(stack), [1.0, np.inf, 10.0])
 
 
+def test_symmetric_route_equals_the_singular_values() -> None:
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(50, 4, 4))
+    sym = a + a.transpose(0, 2, 1)  # symmetric, mostly indefinite
+    np.testing.assert_allclose(
+        condition_numbers(sym, symmetric=True), np.linalg.cond(sym), rtol=1e-9
+    )
+    assert condition_numbers(np.diag([1.0, 0.0])[None], symmetric=True)[0] == np.inf
+
+
 def test_tolerance_is_the_stated_one() -> None:
     assert MAX_CONDITION == 1e12
     ok = np.diag([1.0, 1.0 / MAX_CONDITION])  # κ = 1e12 exactly: accepted

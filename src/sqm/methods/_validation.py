@@ -41,20 +41,29 @@ class MethodInputError(RuleError):
     """
 
 
-def condition_numbers(stack: Any) -> FloatArray:
+def condition_numbers(stack: Any, *, symmetric: bool = False) -> FloatArray:
     """2-norm condition numbers ``σ_max / σ_min`` of a stack of matrices ``(..., m, n)``.
 
     From the singular values (SVD), never from whether a factorisation fails: ``inf`` for
     a singular matrix (``σ_min = 0``), a zero matrix or one with a NaN or infinite entry.
+    ``symmetric=True`` (square symmetric matrices, such as correlation matrices) takes the
+    absolute eigenvalues instead, which are the singular values there and about three
+    times cheaper to compute.
 
     >>> condition_numbers([[[2.0, 0.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 0.0]]]).tolist()
     [2.0, inf]
+    >>> condition_numbers([[[1.0, 0.5], [0.5, 1.0]]], symmetric=True).round(12).tolist()
+    [3.0]
     """
     arr = np.asarray(stack, dtype=float)
     finite = np.isfinite(arr).all(axis=(-2, -1))
     safe = np.where(finite[..., None, None], arr, 0.0)
-    s = np.linalg.svd(safe, compute_uv=False)
-    top, low = s[..., 0], s[..., -1]
+    if symmetric:
+        s = np.abs(np.linalg.eigvalsh(safe))
+        top, low = s.max(axis=-1), s.min(axis=-1)
+    else:
+        s = np.linalg.svd(safe, compute_uv=False)
+        top, low = s[..., 0], s[..., -1]
     with np.errstate(divide="ignore", invalid="ignore"):
         cond = np.where((low > 0) & finite, top / np.where(low > 0, low, 1.0), np.inf)
     return np.asarray(cond, dtype=np.float64)
