@@ -1,13 +1,14 @@
 """The methods package keeps its shape: a public ``__all__`` and a mirror test per module.
 
 As in pingouin's tree, ``tests/methods`` mirrors ``src/sqm/methods`` one to one
-(``<module>.py`` ↔ ``test_<module>.py``); and the rest of SQM imports from a methods
-module only the names that module declares public.
+(``<module>.py`` ↔ ``test_<module>.py``); the rest of SQM imports from a methods module
+only the names that module declares public; and every docstring example runs.
 """
 
 from __future__ import annotations
 
 import ast
+import doctest
 import importlib
 from pathlib import Path
 
@@ -54,3 +55,10 @@ def test_the_rest_of_sqm_imports_only_public_names() -> None:
             if name not in importlib.import_module(module).__all__:
                 wrong.append(f"{path.relative_to(SRC)}: {module}.{name}")
     assert not wrong, "imports of names outside __all__:\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples_run(name: str) -> None:
+    module = importlib.import_module(f"sqm.methods.{name}")
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0, f"{result.failed} docstring example(s) failed in {name}"
