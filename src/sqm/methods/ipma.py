@@ -81,8 +81,14 @@ def ipma(
     weight times its LV's total effect) and performance ``100 (x̄_k − min)/(max − min)``.
     ``scale_min``/``scale_max`` are the ends of the questionnaire scale (default: observed).
 
-    >>> # m = ipma(plspm.fit(df, blocks, paths), "SAT", scale_min=1, scale_max=10)
-    >>> # m.constructs.sort_values("importance")
+    >>> from sqm.methods import plspm
+    >>> rng = np.random.default_rng(0)
+    >>> f = rng.normal(size=(200, 1))
+    >>> df = pd.DataFrame(5 + f + rng.normal(size=(200, 4)), columns=["a1", "a2", "b1", "b2"])
+    >>> df[["b1", "b2"]] += 0.5 * df[["a1", "a2"]].to_numpy()
+    >>> res = plspm.fit(df, {"A": ["a1", "a2"], "B": ["b1", "b2"]}, [("A", "B")])
+    >>> ipma(res, "B").constructs.round(2).to_dict("index")
+    {'A': {'importance': 1.21, 'total_effect': 0.86, 'performance': 40.68}}
     """
     lvs = list(result.model.lvs)
     if target not in lvs:
