@@ -132,6 +132,19 @@ def test_missing_values_and_bad_input() -> None:
         derived_importance(collinear, Y)
 
 
+@pytest.mark.parametrize("noise", [0.0, 1e-13])
+def test_singular_and_near_singular_items_are_refused_from_the_matrix(
+    noise: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an item that copies another (exactly, or up to 1e-13 noise); the refusal must not
+    # depend on whether LAPACK raises, so let every solve succeed silently
+    monkeypatch.setattr("numpy.linalg.solve", lambda a, b: np.zeros(np.shape(b)))
+    rng = np.random.default_rng(5)
+    near = X.astype(float).assign(dup=X["qual2"] + noise * rng.normal(size=len(X)))
+    with pytest.raises(MethodInputError, match=r"singular or nearly so.*collinear"):
+        derived_importance(near, Y)
+
+
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 10_000), p=st.integers(2, 5))
 def test_decompositions_sum_to_r2_and_weights_to_one(seed: int, p: int) -> None:

@@ -1,4 +1,4 @@
-"""PLS path modelling and IPMA, tested against R plspm, plspm-python, seminr and openpls-engine.
+"""PLS path modelling, tested against R plspm, plspm-python and seminr (IPMA: test_ipma.py).
 
 References (all stored under tests/methods/data, see README.md there):
 - R plspm's output for the ECSI ``satisfaction`` data, classic ECSI model, scaled = FALSE,
@@ -7,7 +7,6 @@ References (all stored under tests/methods/data, see README.md there):
 - seminr's output for the ``mobi`` data with a mode-B block and the path scheme
   (plspm_seminr_mobi_*.csv; same source).
 - PyPI plspm 0.5.7 (plspm-python) run on the same data (plspm_python_reference.json).
-- PyPI openpls-engine 1.13.0's IPMA (plspm_openpls_ipma.json).
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ from hypothesis import strategies as st
 
 from sqm.methods import plspm
 from sqm.methods._validation import MethodInputError
-from sqm.methods.ipma import ipma
 
 DATA = Path(__file__).resolve().parent / "data"
 LVS = ["IMAG", "EXPE", "QUAL", "VAL", "SAT", "LOY"]
@@ -262,40 +260,6 @@ def test_bootstrap_se_agree_with_plspm_python(satisfaction, blocks):
     assert compared >= 60
 
 
-# ---------------------------------------------------------------- IPMA (openpls-engine)
-
-IPMA_REF = json.loads((DATA / "plspm_openpls_ipma.json").read_text())
-
-
-@pytest.mark.parametrize("target", ["SAT", "LOY"])
-def test_ipma_matches_openpls(ecsi_fit, target):
-    ref = IPMA_REF[target]
-    m = ipma(ecsi_fit, target, scale_min=1, scale_max=10)
-    perf = pd.Series(ref["lv_performance"])
-    np.testing.assert_allclose(m.constructs.loc[perf.index, "performance"], perf, atol=1e-9)
-    std = pd.Series(ref["lv_importance_standardised"])
-    np.testing.assert_allclose(m.constructs.loc[std.index, "total_effect"], std, atol=1e-9)
-    ind = pd.Series(ref["indicator_performance"])
-    np.testing.assert_allclose(m.indicators["performance"], ind[m.indicators.index], atol=1e-9)
-
-
-def test_ipma_importance_is_the_unstandardised_total_effect(ecsi_fit):
-    m = ipma(ecsi_fit, "LOY", scale_min=1, scale_max=10)
-    index = ecsi_fit.index_scores(1, 10)
-    sd = index.std()
-    # an unstandardised effect is the standardised one times sd(target)/sd(driver)
-    expected = m.constructs["total_effect"] * sd["LOY"] / sd[m.constructs.index]
-    np.testing.assert_allclose(m.constructs["importance"], expected, rtol=1e-10)
-    w = ecsi_fit.unstandardised_weights()
-    for mv, row in m.indicators.iterrows():
-        assert row["importance"] == pytest.approx(w[mv] * m.constructs.loc[row["lv"], "importance"])
-    assert m.target_performance == pytest.approx(index["LOY"].mean())
-    with pytest.raises(MethodInputError, match="no predecessors"):
-        ipma(ecsi_fit, "IMAG")
-    with pytest.raises(MethodInputError, match="target"):
-        ipma(ecsi_fit, "NOPE")
-
-
 # ---------------------------------------------------------------- bad input
 
 
@@ -350,3 +314,54 @@ def test_bootstrap_counts_resamples_with_a_constant_item_as_failed():
     rows = np.random.default_rng(1).integers(0, 12, size=(200, 12))
     assert boot.failed == int((~(rows == 0).any(axis=1)).sum()) > 0
     assert len(boot.draws["paths"]) == 200 - boot.failed
+
+
+# ---------------------------------------------------------------- (nearly) singular matrices
+
+
+def _copy(column: pd.Series, noise: float, seed: int = 0) -> pd.Series:
+    return column + noise * np.random.default_rng(seed).normal(size=len(column))
+
+
+@pytest.mark.parametrize("noise", [0.0, 1e-13])
+def test_mode_b_block_with_a_copied_item_is_refused(satisfaction, blocks, noise, monkeypatch):
+    # the refusal comes from the block's condition number, not from LAPACK
+    monkeypatch.setattr("numpy.linalg.solve", lambda a, b: np.zeros(np.shape(b)))
+    data = satisfaction.assign(val5=_copy(satisfaction["val1"], noise))
+    b = {**blocks, "VAL": [*blocks["VAL"], "val5"]}
+    with pytest.raises(MethodInputError, match="mode-B block 'VAL' is singular or nearly so"):
+        plspm.fit(data, b, ECSI_PATHS, modes={"VAL": "B"})
+
+
+@pytest.mark.parametrize("scheme", ["centroid", "path"])
+@pytest.mark.parametrize("noise", [0.0, 1e-13])
+def test_collinear_predecessors_are_refused(scheme, noise):
+    rng = np.random.default_rng(2)
+    f = rng.normal(size=(100, 1))
+    data = pd.DataFrame(f + rng.normal(size=(100, 2)), columns=["a1", "c1"])
+    data["b1"] = _copy(data["a1"], noise)
+    with pytest.raises(MethodInputError, match=r"'C''s predecessors \(A, B\) is singular"):
+        plspm.fit(
+            data, {"A": ["a1"], "B": ["b1"], "C": ["c1"]}, [("A", "C"), ("B", "C")], scheme=scheme
+        )
+
+
+def test_bootstrap_counts_resamples_with_a_singular_block_as_failed():
+    rng = np.random.default_rng(0)
+    factor = rng.normal(size=(12, 1))
+    data = pd.DataFrame(factor + 0.3 * rng.normal(size=(12, 4)), columns=["a1", "a2", "b1", "b2"])
+    data["b2"] = data["b1"]
+    data.loc[0, "b2"] += 1.0  # b2 copies b1 in every resample that misses row 0
+    res = plspm.fit(data, {"A": ["a1", "a2"], "B": ["b1", "b2"]}, [("A", "B")], modes={"B": "B"})
+    boot = res.bootstrap(200, seed=1, chunk=200)
+    rows = np.random.default_rng(1).integers(0, 12, size=(200, 12))
+    assert boot.failed == int((~(rows == 0).any(axis=1)).sum()) > 0
+    assert len(boot.draws["paths"]) == 200 - boot.failed
+
+
+def test_total_effects_equal_the_inverse_formula(ecsi_fit):
+    b = ecsi_fit.path_coefficients.to_numpy()
+    eye = np.eye(len(b))
+    expected = np.linalg.inv(eye - b) - eye
+    np.testing.assert_allclose(ecsi_fit.total_effects.to_numpy(), expected, atol=1e-14)
+    np.testing.assert_allclose(plspm.total_effects(np.stack([b, 2 * b]))[0], expected, atol=1e-14)

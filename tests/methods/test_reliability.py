@@ -271,6 +271,57 @@ def test_kmo_rejects_singular_and_constant_items() -> None:
         kmo(np.where(np.eye(50, 2) == 1, np.nan, x))
 
 
+def _near_singular(seed: int = 0) -> np.ndarray:
+    """Four items, the last equal to the first plus noise of size 1e-13."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(80, 3)) + rng.normal(size=(80, 1))
+    return np.column_stack([x, x[:, 0] + 1e-13 * rng.normal(size=80)])
+
+
+def _exactly_singular(seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(80, 3))
+    return np.column_stack([x, x[:, 0] - 2.0 * x[:, 1]])
+
+
+@pytest.mark.parametrize("data", [_near_singular, _exactly_singular])
+@pytest.mark.parametrize(
+    "method",
+    [
+        kmo,
+        bartlett,
+        lambda x: efa(x, 2, method="minres"),
+        lambda x: efa(x, 2, method="ml"),
+        lambda x: mcdonald_omega(x),
+    ],
+    ids=["kmo", "bartlett", "efa_minres", "efa_ml", "omega"],
+)
+def test_singular_and_near_singular_items_are_refused_from_the_matrix(
+    data: Any, method: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The decision must not depend on LAPACK: make inverse and determinant succeed
+    # silently, as they may on another machine's BLAS (rcond ~1e-17 gives only a warning).
+    monkeypatch.setattr("scipy.linalg.inv", lambda a, *args, **kw: np.eye(len(a)))
+    monkeypatch.setattr("numpy.linalg.slogdet", lambda a: (1.0, -1.0))
+    with pytest.raises(MethodInputError, match=r"correlation matrix is singular or nearly so"):
+        method(data())
+
+
+def test_well_conditioned_items_give_unchanged_results_without_warnings(
+    test01: pd.DataFrame, test02: pd.DataFrame
+) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        per_item, overall = kmo(test02)
+        chi2, p = bartlett(test01)
+        efa(test02, 3, rotation="promax")
+    ref = REF["kmo_test02"]
+    assert per_item.to_dict() == pytest.approx(ref["per_item"], abs=1e-12)
+    assert overall == pytest.approx(ref["overall"], abs=1e-12)
+    assert chi2 == pytest.approx(REF["bartlett_test01"]["chi2"], rel=1e-10)
+    assert p == pytest.approx(REF["bartlett_test01"]["p"], abs=1e-300)
+
+
 # --- EFA ------------------------------------------------------------------------------
 
 

@@ -15,6 +15,14 @@ from scipy import stats
 
 from sqm.methods._validation import MethodInputError
 
+__all__ = [
+    "KappaResult",
+    "cohen_kappa",
+    "fleiss_kappa",
+    "icc",
+    "rating_counts",
+]
+
 
 def _z(confidence: float) -> float:
     if not 0 < confidence < 1:

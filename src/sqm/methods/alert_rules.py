@@ -26,6 +26,29 @@ from scipy import stats
 
 from sqm.methods._validation import FloatArray, MethodInputError
 
+__all__ = [
+    "MAD_TO_SIGMA",
+    "BacktestRow",
+    "Baseline",
+    "ControlChart",
+    "CusumRule",
+    "Direction",
+    "EwmaRule",
+    "MannKendall",
+    "Rule",
+    "StaticThreshold",
+    "Sustained",
+    "Trend",
+    "backtest",
+    "baseline",
+    "cusum_chart",
+    "episodes",
+    "ewma_chart",
+    "hour_of_week",
+    "hysteresis",
+    "mann_kendall",
+]
+
 Direction = Literal["higher", "lower"]  # which way is better for the KPI
 BoolArray = npt.NDArray[np.bool_]
 MAD_TO_SIGMA = 1.4826  # consistency constant: σ ≈ 1.4826 · MAD for normal data

@@ -34,6 +34,23 @@ from scipy import stats
 
 from sqm.methods._validation import MethodInputError
 
+__all__ = [
+    "HotspotWindow",
+    "benjamini_hochberg",
+    "complaint_rate",
+    "complaint_summary",
+    "first_contact_resolution",
+    "flag_repeats",
+    "hotspots",
+    "on_time_rate",
+    "pareto",
+    "poisson_rate_interval",
+    "rate_rise_p_values",
+    "repeat_rate",
+    "response_times",
+    "satisfaction",
+]
+
 HOUR = np.timedelta64(1, "h")
 
 

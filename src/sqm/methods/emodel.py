@@ -29,6 +29,19 @@ import numpy.typing as npt
 
 from sqm.methods._validation import FloatArray, MethodInputError
 
+__all__ = [
+    "CODECS",
+    "Codec",
+    "EModelResult",
+    "TransmissionParameters",
+    "burst_ratio_from_markov",
+    "codec",
+    "e_model",
+    "effective_equipment_impairment",
+    "mos_from_r",
+    "r_factor",
+]
+
 ArrayLike = float | int | npt.ArrayLike
 
 

@@ -28,6 +28,20 @@ import numpy.typing as npt
 
 from sqm.methods._validation import FloatArray, MethodInputError
 
+__all__ = [
+    "EARTH_RADIUS_M",
+    "EvidenceReview",
+    "EvidenceRules",
+    "PhotoFingerprint",
+    "VisitEvidence",
+    "average_hash",
+    "check_visit",
+    "duplicate_photo_pairs",
+    "hamming",
+    "haversine_m",
+    "sha256_hex",
+]
+
 EARTH_RADIUS_M = 6_371_008.8  # IUGG mean Earth radius (R1)
 
 

@@ -29,7 +29,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from sqm.methods._validation import FloatArray, MethodInputError
+from sqm.methods._validation import FloatArray, MethodInputError, check_well_conditioned
 
 __all__ = ["ImportanceResult", "derived_importance", "relative_weights", "shapley_r2"]
 
@@ -97,9 +97,8 @@ def _correlations(x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]
 
 
 def _relative_weights(rxx: FloatArray, rxy: FloatArray) -> FloatArray:
+    # rxx is checked well conditioned (derived_importance), so every eigenvalue is > 0
     values, vectors = np.linalg.eigh(rxx)
-    if values.min() <= 1e-10 * values.max():
-        raise MethodInputError("X items are perfectly collinear: relative weights are undefined")
     lam = vectors @ np.diag(np.sqrt(values)) @ vectors.T  # R^(1/2): corr(X, Z)
     beta = np.linalg.solve(lam, rxy)  # regression of y on the orthogonal Z
     return np.asarray((lam**2) @ (beta**2), dtype=float)
@@ -155,6 +154,9 @@ def derived_importance(
     """
     x, yy, names, n = _prepare(X, y, dropna)
     rxx, rxy = _correlations(x, yy)
+    # One check covers every solve below: a principal submatrix of a symmetric positive
+    # definite matrix is never worse conditioned than the matrix (Cauchy interlacing).
+    check_well_conditioned(rxx, "the items' correlation matrix (X)", "the regression on X")
     rw = _relative_weights(rxx, rxy)
     beta: FloatArray = np.asarray(np.linalg.solve(rxx, rxy), dtype=np.float64)
     r2 = float(rxy @ beta)

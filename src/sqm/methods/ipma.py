@@ -24,8 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sqm.methods._validation import MethodInputError
-from sqm.methods.plspm import PLSResult
+from sqm.methods._validation import MethodInputError, check_well_conditioned
+from sqm.methods.plspm import PLSResult, total_effects
+
+__all__ = ["IPMAResult", "ipma"]
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,11 @@ def _unstandardised_paths(result: PLSResult, index: pd.DataFrame) -> pd.DataFram
     for k in range(len(lvs)):
         pred = np.flatnonzero(adj[:, k])
         if pred.size:
-            design = np.column_stack([np.ones(values.shape[0]), values[:, pred]])
+            design = check_well_conditioned(
+                np.column_stack([np.ones(values.shape[0]), values[:, pred]]),
+                f"the index scores of {lvs[k]!r}'s predecessors (with the intercept)",
+                f"the unstandardised path coefficients into {lvs[k]!r}",
+            )
             beta = np.linalg.lstsq(design, values[:, k], rcond=None)[0]
             coef[pred, k] = beta[1:]
     return pd.DataFrame(coef, index=lvs, columns=lvs)
@@ -75,8 +81,14 @@ def ipma(
     weight times its LV's total effect) and performance ``100 (x̄_k − min)/(max − min)``.
     ``scale_min``/``scale_max`` are the ends of the questionnaire scale (default: observed).
 
-    >>> # m = ipma(plspm.fit(df, blocks, paths), "SAT", scale_min=1, scale_max=10)
-    >>> # m.constructs.sort_values("importance")
+    >>> from sqm.methods import plspm
+    >>> rng = np.random.default_rng(0)
+    >>> f = rng.normal(size=(200, 1))
+    >>> df = pd.DataFrame(5 + f + rng.normal(size=(200, 4)), columns=["a1", "a2", "b1", "b2"])
+    >>> df[["b1", "b2"]] += 0.5 * df[["a1", "a2"]].to_numpy()
+    >>> res = plspm.fit(df, {"A": ["a1", "a2"], "B": ["b1", "b2"]}, [("A", "B")])
+    >>> ipma(res, "B").constructs.round(2).to_dict("index")
+    {'A': {'importance': 1.21, 'total_effect': 0.86, 'performance': 40.68}}
     """
     lvs = list(result.model.lvs)
     if target not in lvs:
@@ -93,8 +105,7 @@ def ipma(
     lo = float(result._data.min()) if scale_min is None else float(scale_min)
     hi = float(result._data.max()) if scale_max is None else float(scale_max)
     unstd = _unstandardised_paths(result, index)
-    eye = np.eye(len(lvs))
-    total_u = np.linalg.inv(eye - unstd.to_numpy()) - eye
+    total_u = total_effects(unstd.to_numpy())
     performance = index.mean(axis=0)
     constructs = pd.DataFrame(
         {

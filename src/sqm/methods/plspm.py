@@ -39,7 +39,24 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from sqm.methods._validation import FloatArray, MethodInputError
+from sqm.methods._validation import (
+    MAX_CONDITION,
+    FloatArray,
+    MethodInputError,
+    check_well_conditioned,
+    condition_numbers,
+)
+
+__all__ = [
+    "PLSBootstrap",
+    "PLSResult",
+    "PathModel",
+    "Scheme",
+    "bootstrap_estimates",
+    "build_model",
+    "fit",
+    "total_effects",
+]
 
 Scheme = Literal["centroid", "factorial", "path"]
 BoolArray = npt.NDArray[np.bool_]
@@ -200,6 +217,71 @@ class _Estimates:
     total: FloatArray  # (b, L, L)
     converged: BoolArray  # (b,)
     iterations: npt.NDArray[np.int_]  # (b,)
+    ill_conditioned: BoolArray  # (b,) a matrix to solve with was (nearly) singular
+
+
+def _ill_conditioned(a: FloatArray, strict: bool, name: str, what: str) -> BoolArray:
+    """Which matrices of the stack ``a`` (b, k, k; symmetric) are (nearly) singular.
+
+    The test is :data:`MAX_CONDITION` on each matrix's condition number. When ``strict``
+    (a single fit) the first such matrix raises :class:`MethodInputError` naming it.
+    """
+    ill = ~(condition_numbers(a, symmetric=True) <= MAX_CONDITION)
+    if strict and ill.any():
+        check_well_conditioned(a[int(np.argmax(ill))], name, what)
+    return ill
+
+
+def _solve(
+    a: FloatArray,
+    rhs: FloatArray,
+    strict: bool,
+    name: str,
+    what: str,
+    *,
+    always_check: bool = True,
+) -> tuple[FloatArray, BoolArray]:
+    """Solve ``a x = rhs`` for each matrix of the stack ``a`` (b, k, k), ``rhs`` (b, k).
+
+    An ill-conditioned matrix raises when ``strict``; otherwise (bootstrap resamples) it
+    is flagged in the returned mask and solved as the identity, so that the rest of the
+    stack goes on and the flagged resample is counted as failed.
+
+    ``always_check=False`` (the path scheme's inner weights, solved at every iteration)
+    skips the check on resamples unless LAPACK refuses a matrix outright: the same
+    regressions are checked on the final estimates (the path coefficients), so a resample
+    still fails on the condition number alone, and the iterations cost a plain solve.
+    """
+    if not (strict or always_check):
+        try:
+            x = np.asarray(np.linalg.solve(a, rhs[:, :, None])[:, :, 0], dtype=np.float64)
+            return x, np.zeros(a.shape[0], dtype=bool)
+        except np.linalg.LinAlgError:
+            pass
+    ill = _ill_conditioned(a, strict, name, what)
+    if ill.any():
+        a = np.where(ill[:, None, None], np.eye(a.shape[-1]), a)
+    x = np.asarray(np.linalg.solve(a, rhs[:, :, None])[:, :, 0], dtype=np.float64)
+    return x, ill
+
+
+def total_effects(paths: Any) -> FloatArray:
+    """Total effects ``T = (I − B)⁻¹ − I`` of path coefficients ``B`` (rows = from).
+
+    The inner model is acyclic, so ``B`` is nilpotent and ``T = B + B² + … + B^(L−1)``
+    exactly: a finite sum of products, with no inverse to take. ``paths`` may be one
+    ``(L, L)`` matrix or a stack ``(b, L, L)``.
+
+    >>> float(total_effects([[0.0, 0.5, 0.2], [0.0, 0.0, 0.4], [0.0, 0.0, 0.0]])[0, 2])
+    0.4
+    """
+    b = np.asarray(paths, dtype=float)
+    total = b.copy()
+    power = b.copy()
+    for _ in range(b.shape[-1] - 2):
+        power = power @ b
+        total = total + power
+    return total
 
 
 def _standardise(cov: FloatArray) -> FloatArray:
@@ -208,13 +290,24 @@ def _standardise(cov: FloatArray) -> FloatArray:
     return cov / (sd[:, :, None] * sd[:, None, :])
 
 
-def _inner_weights(lv_corr: FloatArray, model: PathModel, scheme: str) -> FloatArray:
-    """Inner weights E (b, L, L) from the outer estimates' correlations, as R plspm's."""
+def _predecessors(model: PathModel, k: int) -> str:
+    return ", ".join(model.lvs[j] for j in np.flatnonzero(model.adjacency[:, k]))
+
+
+def _inner_weights(
+    lv_corr: FloatArray, model: PathModel, scheme: str, strict: bool
+) -> tuple[FloatArray, BoolArray]:
+    """Inner weights E (b, L, L) from the outer estimates' correlations, as R plspm's.
+
+    Also returns which matrices of the stack met an ill-conditioned regression (path
+    scheme only; see :func:`_solve`).
+    """
+    ill = np.zeros(lv_corr.shape[0], dtype=bool)
     link = model.adjacency + model.adjacency.T
     if scheme == "centroid":
-        return np.sign(lv_corr * link)
+        return np.sign(lv_corr * link), ill
     if scheme == "factorial":
-        return lv_corr * link
+        return lv_corr * link, ill
     inner = np.zeros_like(lv_corr)
     for k in range(len(model.lvs)):
         pred = np.flatnonzero(model.adjacency[:, k])
@@ -222,11 +315,20 @@ def _inner_weights(lv_corr: FloatArray, model: PathModel, scheme: str) -> FloatA
             # regression of LV k on its predecessors (R's "follow" in get_path_scheme)
             a = lv_corr[:, pred[:, None], pred[None, :]]
             rhs = lv_corr[:, pred, k]
-            inner[:, pred, k] = np.linalg.solve(a, rhs[:, :, None])[:, :, 0]
+            inner[:, pred, k], bad = _solve(
+                a,
+                rhs,
+                strict,
+                f"the correlation matrix of {model.lvs[k]!r}'s predecessors "
+                f"({_predecessors(model, k)})",
+                f"the path scheme's inner weights of {model.lvs[k]!r}",
+                always_check=False,
+            )
+            ill |= bad
         succ = np.flatnonzero(model.adjacency[k, :])
         if succ.size:
             inner[:, succ, k] = lv_corr[:, succ, k]
-    return inner
+    return inner, ill
 
 
 def _estimate(
@@ -236,11 +338,15 @@ def _estimate(
     n: int,
     max_iter: int,
     tol: float,
+    strict: bool = True,
 ) -> _Estimates:
     """Run the PLS-PM algorithm on a stack of MV covariance matrices ``cov`` (b, p, p).
 
     ``cov`` is the population covariance of the treated (centred, maybe standardised) MVs.
     Each matrix stops at its own iteration, exactly as a separate run of R plspm would.
+    A (nearly) singular matrix to solve with — a mode-B block's covariance, the
+    correlations of an LV's predecessors — raises when ``strict``; otherwise that
+    matrix's estimates are flagged ``ill_conditioned`` and not ``converged``.
     """
     b, p, _ = cov.shape
     n_lv = len(model.lvs)
@@ -251,6 +357,17 @@ def _estimate(
     blocks_b = [model.block(j) for j in range(n_lv) if model.mode_b[j]]
     lv_b = [j for j in range(n_lv) if model.mode_b[j]]
     cov_bb = [cov[:, idx[:, None], idx[None, :]] for idx in blocks_b]
+    ill = np.zeros(b, dtype=bool)
+    for j, cbb in zip(lv_b, cov_bb, strict=True):
+        # fixed over the iterations: check each mode-B block's matrix once
+        bad = _ill_conditioned(
+            cbb,
+            strict,
+            f"the covariance matrix of mode-B block {model.lvs[j]!r}",
+            f"the outer weights of {model.lvs[j]!r} (a regression on its block)",
+        )
+        cbb[bad] = np.eye(cbb.shape[-1])
+        ill |= bad
 
     var0 = np.einsum("pl,bpq,ql->bl", odm, cov, odm)
     w = np.broadcast_to(1.0 / np.sqrt(var0)[:, member], (b, p)).copy()  # (b, p) by MV
@@ -269,7 +386,8 @@ def _estimate(
         lv_var = np.einsum("bpl,bpl->bl", wm, sw)
         sd = np.sqrt(lv_var)
         lv_corr = np.swapaxes(wm, 1, 2) @ sw / (sd[:, :, None] * sd[:, None, :])
-        inner = _inner_weights(lv_corr, model, scheme)
+        inner, bad = _inner_weights(lv_corr, model, scheme, strict)
+        ill[idx] |= bad
         # cov(X, Z) with Z = Y E and Y = X W diag(1/sd) * shrink
         xz = (sw * (shrink / sd)[:, None, :]) @ inner
         w_new = xz[:, rows, member]
@@ -311,20 +429,27 @@ def _estimate(
         if pred.size:
             a = lv_corr[:, pred[:, None], pred[None, :]]
             rhs = lv_corr[:, pred, k]
-            beta = np.linalg.solve(a, rhs[:, :, None])[:, :, 0]
+            beta, bad = _solve(
+                a,
+                rhs,
+                strict,
+                f"the correlation matrix of {model.lvs[k]!r}'s predecessors "
+                f"({_predecessors(model, k)})",
+                f"the path coefficients into {model.lvs[k]!r}",
+            )
+            ill |= bad
             paths[:, pred, k] = beta
             r2[:, k] = np.sum(beta * rhs, axis=1)
-    eye = np.eye(n_lv)
-    total = np.linalg.inv(eye - paths) - eye
     return _Estimates(
         weights=wm,
         loadings=loadings,
         lv_corr=lv_corr,
         paths=paths,
         r2=r2,
-        total=total,
-        converged=converged,
+        total=total_effects(paths),
+        converged=converged & ~ill,
         iterations=iterations,
+        ill_conditioned=ill,
     )
 
 
@@ -343,7 +468,8 @@ class PLSBootstrap:
     ``mean``, ``std_error`` (standard deviation over resamples, ``ddof=1``, as R plspm) and
     ``perc_lower`` / ``perc_upper`` (percentile interval at ``level``, numpy's linear
     quantile = R's type 7). ``draws`` keeps the resample values of each table.
-    Resamples on which the algorithm did not converge are dropped and counted in ``failed``.
+    Resamples on which the algorithm did not converge are dropped and counted in ``failed``,
+    as are those with a constant item or a (nearly) singular matrix to solve with.
     """
 
     paths: pd.DataFrame
@@ -700,7 +826,7 @@ def bootstrap_estimates(
         cov[degenerate] = full_cov
         if scaled:
             cov = _standardise(cov)
-        part = _estimate(cov, model, scheme, n, max_iter, tol)
+        part = _estimate(cov, model, scheme, n, max_iter, tol, strict=False)
         part.converged &= ~degenerate
         parts.append(part)
     return _Estimates(

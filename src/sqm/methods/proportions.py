@@ -15,6 +15,16 @@ from scipy import stats
 
 from sqm.methods._validation import FloatArray, MethodInputError
 
+__all__ = [
+    "MeanInterval",
+    "NPSResult",
+    "effective_n",
+    "mean_interval",
+    "nps",
+    "weighted_proportion_interval",
+    "wilson_interval",
+]
+
 
 def _z(confidence: float) -> float:
     if not 0 < confidence < 1:

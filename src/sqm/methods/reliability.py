@@ -23,7 +23,28 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, optimize, stats
 
-from sqm.methods._validation import FloatArray, MethodInputError
+from sqm.methods._validation import FloatArray, MethodInputError, check_well_conditioned
+
+__all__ = [
+    "AlphaInterval",
+    "EFAResult",
+    "FactorMethod",
+    "FornellLarckerResult",
+    "NanPolicy",
+    "Rotation",
+    "alpha_if_deleted",
+    "ave",
+    "bartlett",
+    "block_alphas",
+    "composite_reliability",
+    "cronbach_alpha",
+    "cronbach_alpha_ci",
+    "efa",
+    "fornell_larcker",
+    "htmt",
+    "kmo",
+    "mcdonald_omega",
+]
 
 NanPolicy = Literal["pairwise", "listwise"]
 Rotation = Literal["varimax", "promax"]
@@ -333,13 +354,10 @@ def kmo(items: Any) -> tuple[pd.Series, float]:
     frame = _items_frame(items)
     _check_variance(frame, "items")
     corr = _correlation(frame.to_numpy())
-    try:
-        inv = linalg.inv(corr)
-    except linalg.LinAlgError as exc:
-        raise MethodInputError(
-            "items: the correlation matrix is singular (an item is a linear "
-            "combination of others); KMO needs partial correlations"
-        ) from exc
+    check_well_conditioned(
+        corr, "the items' correlation matrix", "KMO (partial correlations from its inverse)"
+    )
+    inv = linalg.inv(corr)
     d = np.sqrt(np.diag(inv))
     partial = -inv / np.outer(d, d)
     off = ~np.eye(corr.shape[0], dtype=bool)
@@ -369,12 +387,10 @@ def bartlett(items: Any) -> tuple[float, float]:
     _check_variance(frame, "items")
     n, p = frame.shape
     corr = _correlation(frame.to_numpy())
-    sign, logdet = np.linalg.slogdet(corr)
-    if sign <= 0:
-        raise MethodInputError(
-            "items: the correlation matrix is singular (an item is a linear combination "
-            "of others); Bartlett's test needs a positive determinant"
-        )
+    check_well_conditioned(
+        corr, "the items' correlation matrix", "Bartlett's test (the log of its determinant)"
+    )
+    _, logdet = np.linalg.slogdet(corr)  # positive: corr is well conditioned
     chi2 = -(n - 1 - (2 * p + 5) / 6) * logdet
     dof = p * (p - 1) / 2
     return float(chi2), float(stats.chi2.sf(chi2, dof))
@@ -493,10 +509,11 @@ def _promax(loadings: FloatArray, power: int = 4) -> tuple[FloatArray, FloatArra
     h = np.sqrt((loadings**2).sum(axis=1))
     x = _varimax(loadings / h[:, None], normalize=True)
     target = x * np.abs(x) ** (power - 1)
-    coef = np.linalg.solve(x.T @ x, x.T @ target)
+    gram = check_well_conditioned(x.T @ x, "the varimax loadings' cross-product", "promax")
+    coef = np.linalg.solve(gram, x.T @ target)
     coef = coef * np.sqrt(np.diag(np.linalg.pinv(coef.T @ coef)))[None, :]
     z = (x @ coef) * h[:, None]
-    inv = np.linalg.inv(coef)
+    inv = np.linalg.inv(check_well_conditioned(coef, "the promax transformation", "promax"))
     phi = inv @ inv.T
     return z, phi
 
@@ -549,11 +566,11 @@ def efa(
         lam = vectors * np.sqrt(np.maximum(values, 0.0))
         converged = True
     else:
-        if np.linalg.matrix_rank(corr) < p:
-            raise MethodInputError(
-                "items: the correlation matrix is singular; common-factor extraction "
-                "needs every item to have some unique variance"
-            )
+        check_well_conditioned(
+            corr,
+            "the items' correlation matrix",
+            f"{method} factor extraction (every item needs some unique variance)",
+        )
         lam, converged = _fit_common_factors(corr, n_factors, method)
 
     phi: FloatArray | None = None

@@ -17,6 +17,15 @@ from scipy import stats
 
 from sqm.methods._validation import FloatArray, MethodInputError
 
+__all__ = [
+    "Rounding",
+    "allocate_proportional",
+    "interlocked_quotas",
+    "largest_remainder",
+    "sample_size_mean",
+    "sample_size_proportion",
+]
+
 Rounding = Literal["up", "nearest"]
 
 

@@ -21,6 +21,17 @@ from scipy import stats
 
 from sqm.methods._validation import FloatArray, MethodInputError
 
+__all__ = [
+    "IPA_LABELS",
+    "dimension_gaps",
+    "gaps_from_long",
+    "importance_weights",
+    "ipa_quadrants",
+    "item_gaps",
+    "servqual_index",
+    "summarise",
+]
+
 
 def _numeric_frame(frame: Any, name: str) -> pd.DataFrame:
     if not isinstance(frame, pd.DataFrame):

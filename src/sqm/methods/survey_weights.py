@@ -18,6 +18,18 @@ from scipy import stats
 
 from sqm.methods._validation import FloatArray, MethodInputError
 
+__all__ = [
+    "RakeResult",
+    "WeightedEstimate",
+    "design_effect",
+    "effective_sample_size",
+    "margin_of_error",
+    "post_stratify",
+    "rake",
+    "weighted_mean",
+    "weighted_proportion",
+]
+
 
 def _base(base_weights: Any, n: int) -> FloatArray:
     if base_weights is None:

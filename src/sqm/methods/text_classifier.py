@@ -25,6 +25,16 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 
 from sqm.methods._validation import MethodInputError
 
+__all__ = [
+    "ComplaintClassifier",
+    "Evaluation",
+    "Suggestion",
+    "from_bytes",
+    "to_bytes",
+    "tokenize",
+    "train",
+]
+
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _WORD = re.compile(r"[\u4e00-\u9fff]+|[a-z0-9]+(?:'[a-z]+)?|\$?\d+")
 

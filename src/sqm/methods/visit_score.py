@@ -41,6 +41,23 @@ from sqm.domain.checklist import Checklist, ItemKind, WeightProfile
 from sqm.methods._validation import FloatArray, MethodInputError, as_matrix
 from sqm.methods.agreement import cohen_kappa, icc
 
+__all__ = [
+    "CalibrationResult",
+    "ChecklistLayout",
+    "InspectorEffects",
+    "StoreScores",
+    "VisitScores",
+    "answers_matrix",
+    "calibration_agreement",
+    "compile_checklist",
+    "grade_scores",
+    "inspector_effects",
+    "inspector_leniency",
+    "peer_ranks",
+    "score_visits",
+    "store_period_scores",
+]
+
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 

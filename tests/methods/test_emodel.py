@@ -22,7 +22,7 @@ from sqm.methods.emodel import (
     r_factor,
 )
 
-REF = json.loads((Path(__file__).parent / "data" / "g107_g113_reference.json").read_text())
+REF = json.loads((Path(__file__).parent / "data" / "emodel_g107_g113_reference.json").read_text())
 
 
 def test_default_rating_is_the_published_93_2() -> None:

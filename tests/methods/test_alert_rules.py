@@ -28,7 +28,9 @@ from sqm.methods.alert_rules import (
     mann_kendall,
 )
 
-REF = json.loads((Path(__file__).parent / "data" / "montgomery_cusum_ewma.json").read_text())
+REF = json.loads(
+    (Path(__file__).parent / "data" / "alert_rules_montgomery_cusum_ewma.json").read_text()
+)
 
 
 def test_cusum_matches_montgomery_example_9_1() -> None:
