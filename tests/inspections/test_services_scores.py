@@ -426,3 +426,97 @@ def test_scoped_dependencies_answer_404_outside_the_scope(
     with make_sessionmaker(demo_engine)() as s:
         e = s.get(InspectionPlanEntry, ids["entry"])
         assert e is not None and e.inspector_id != 999999  # nothing half-written
+
+
+# ------------------------------------------------------------------ both databases
+
+
+def _small_org(s: Any) -> dict[str, Any]:
+    """Two provinces, one city each, two first-level stores per city and one competitor."""
+    from datetime import date
+
+    from sqm.services.org_tree import place
+
+    def unit(code: str, kind: str, parent: OrgUnit | None, **kw: Any) -> OrgUnit:
+        u = OrgUnit(code=code, name_zh=code, name_en=code, kind=kind, **kw)
+        place(s, u, parent)
+        return u
+
+    co = unit("CO", "company", None)
+    out: dict[str, Any] = {"stores": {}}
+    for prov in ("P1", "P2"):
+        p = unit(prov, "province", co)
+        c = unit(f"{prov}-C", "city", p)
+        for k in (1, 2):
+            out["stores"][f"{prov}-S{k}"] = unit(
+                f"{prov}-S{k}", "store", c, tier="first_level", in_province=True
+            )
+        out[prov], out[f"{prov}-C"] = p, c
+    out["comp"] = unit("P1-X", "competitor_store", out["P1-C"], brand="Rival")
+    out["periods"] = [
+        Period(code=f"2026-{m}", kind="month", start=date(2026, m, 1), end=date(2026, m, 28))
+        for m in (10, 11)
+    ]
+    s.add_all(out["periods"])
+    out["insp"] = create_user(s, "insp.t", "pw-test-123456", "检查员")
+    s.flush()
+    return out
+
+
+def test_ranking_and_plan_read_models_on_both_databases(any_engine: Engine) -> None:
+    from sqm.services.inspections import planning
+
+    with make_sessionmaker(any_engine)() as s:
+        org = _small_org(s)
+        oct_, nov = org["periods"]
+        totals = {"P1-S1": 90.0, "P1-S2": 70.0, "P2-S1": 80.0, "P2-S2": 60.0}
+        for code, total in totals.items():
+            _visit(s, org["stores"][code], nov, org["insp"], total)
+            _visit(s, org["stores"][code], oct_, org["insp"], total - 10)
+        _visit(s, org["comp"], nov, org["insp"], 75.0)
+        s.add(
+            InspectionPlanEntry(
+                period_id=nov.id,
+                unit_id=org["stores"]["P2-S1"].id,
+                inspector_id=org["insp"].id,
+                planned_date=nov.start,
+                visit_key="P2-S1@x",
+            )
+        )
+        s.commit()
+        everyone = Principal(
+            1, "a", "", frozenset(), ("/",), ROLE_PERMISSIONS[Role.QUALITY_ANALYST]
+        )
+        p2 = _principal(2, Role.AREA_MANAGER, org["P2"].path)
+        full = scores.store_ranking(s, everyone, "2026-11")
+        ranks = {r.code: (r.rank, r.n_peers, r.peer) for r in full.rows}
+        assert ranks == {
+            "P1-S1": (1, 4, "first_level"),
+            "P2-S1": (2, 4, "first_level"),
+            "P1-S2": (3, 4, "first_level"),
+            "P2-S2": (4, 4, "first_level"),
+            "P1-X": (1, 1, "competitor"),
+        }
+        mine = scores.store_ranking(s, p2, "2026-11")
+        assert {r.code: (r.rank, r.n_peers, r.peer) for r in mine.rows} == {
+            c: ranks[c] for c in ("P2-S1", "P2-S2")
+        }
+        assert all(r.change == 10.0 for r in mine.rows)
+        by_prov = scores.store_ranking(s, p2, "2026-11", peer="province", locale="en")
+        assert {r.code: (r.rank, r.n_peers, r.peer) for r in by_prov.rows} == {
+            "P2-S1": (1, 2, "P2"),
+            "P2-S2": (2, 2, "P2"),
+        }
+        comp = scores.section_comparison(s, everyone, "2026-11", "en")
+        first = next(c for c in comp if c.own is not None)
+        assert (first.own, first.competitor) == (75.0, 75.0)  # (90+70+80+60)/4 and the rival
+        assert scores.section_comparison(s, p2, "2026-11")[0].competitor is None
+        # the plan of the month: a reviewer's in scope, nothing for someone elsewhere
+        rows = planning.month_plan(s, everyone)
+        assert [(r.store_code, r.team, r.period) for r in rows] == [
+            ("P2-S1", ["insp.t"], "2026-11")
+        ]
+        p1 = _principal(3, Role.QUALITY_ANALYST, org["P1"].path)
+        assert planning.month_plan(s, p1) == []
+        with pytest.raises(planning.UnknownPlanPeriod):
+            planning.month_plan(s, everyone, "2031-01")
