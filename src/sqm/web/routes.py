@@ -19,7 +19,9 @@ ROUTER_MODULES: list[str] = [
     "sqm.web.complaints.alerts",  # before complaints: /complaints/{id} is greedy
     "sqm.web.complaints.upload",  # likewise
     "sqm.web.complaints.pages",
+    "sqm.web.inspections.scores",
     "sqm.web.inspections.visits",
+    "sqm.web.inspections.plan",
     "sqm.web.inspections.design",
     "sqm.web.surveys.pages",
     "sqm.web.surveys.design",

@@ -37,6 +37,7 @@ from sqm.methods.evidence_checks import (
 )
 from sqm.methods.visit_score import answers_matrix, compile_checklist, score_visits
 from sqm.services.clock import SYSTEM_CLOCK
+from sqm.services.scope import Principal
 from sqm.store.models import OrgUnit, Period
 from sqm.store.models import WeightProfile as StoredProfile
 from sqm.store.models.inspection import (
@@ -798,3 +799,451 @@ def publish_checklist(session: Session, checklist: Checklist) -> InspectionCheck
     session.add(row)
     session.flush()
     return row
+
+
+# ------------------------------------------------------------------ submitting, evidence
+
+MAX_UPLOAD = 8 * 1024 * 1024
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/heic"})
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What an inspector sends to submit a visit (the phone form and the JSON API alike):
+    item code → answer (None: not applicable), check-in time and place, notes."""
+
+    answers: Mapping[str, float | None]
+    started_at: datetime | None
+    ended_at: datetime | None = None
+    checkin: tuple[float, float] | None = None
+    purchase_made: bool = False
+    notes: str = ""
+    item_notes: Mapping[str, str] | None = None
+
+
+def submit_answers(
+    session: Session,
+    visit: InspectionVisit,
+    sub: Submission,
+    *,
+    inspector_id: int,
+    now: datetime | None = None,
+) -> InspectionVisit:
+    """Submit a draft with ``sub``: the answers must fit the visit's checklist version (no
+    unknown item, every item answered unless it allows 不适用); then :func:`submit_visit`
+    scores and evidence-checks it, and the inspector's plan entries for it are done."""
+    if visit.status != "draft":
+        raise InspectionError(f"visit {visit.id} is {visit.status}; only drafts can be submitted")
+    cl = checklist_of(visit.checklist)
+    codes = cl.item_codes()
+    unknown = sorted(set(sub.answers) - set(codes))
+    missing = [c for c in codes if c not in sub.answers and not cl.item(c).na_allowed]
+    if unknown or missing:
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} item(s) not answered: " + ", ".join(missing[:5]))
+        if unknown:
+            parts.append(f"unknown items {unknown[:10]}")
+        raise InspectionError(
+            f"answers do not fit the visit's checklist {cl.code} v{cl.version}: "
+            + "; ".join(parts),
+            {"unknown": unknown, "unanswered": missing},
+        )
+    now = now or now_utc()
+    submit_visit(
+        session,
+        visit,
+        {c: sub.answers.get(c) for c in codes},
+        started_at=sub.started_at,
+        ended_at=sub.ended_at or now,
+        checkin=sub.checkin,
+        purchase_made=sub.purchase_made,
+        notes=sub.notes,
+        item_notes=sub.item_notes,
+        now=now,
+    )
+    mark_planned_done(session, visit, inspector_id)
+    return visit
+
+
+def create_visit(
+    session: Session,
+    principal: Principal,
+    sub: Submission,
+    *,
+    plan_entry_id: int | None = None,
+    store_code: str | None = None,
+    mode: str = "covert",
+    submit: bool = True,
+    now: datetime | None = None,
+) -> InspectionVisit:
+    """An inspector's visit from one of their plan entries, or unplanned at a store in their
+    scope (planned for the day of ``sub.started_at``, in the monthly period holding it);
+    submitted (:func:`submit_answers`) or kept as a draft (:func:`save_draft`).
+
+    A plan entry or store outside the inspector's is :class:`MissingError` (404)."""
+    from sqm.domain.errors import MissingError
+    from sqm.domain.period import PeriodKind
+    from sqm.services.inspections.access import own_plan_entry
+
+    if plan_entry_id is not None:
+        entry = own_plan_entry(session, principal, plan_entry_id)
+    else:
+        unit = session.scalar(select(OrgUnit).where(OrgUnit.code == store_code))
+        if (
+            unit is None
+            or not principal.sees(unit)
+            or unit.kind not in (UnitKind.STORE, UnitKind.COMPETITOR_STORE)
+        ):
+            raise MissingError(f"no store '{store_code}' in your scope")
+        if sub.started_at is None:
+            raise InspectionError("started_at: an unplanned visit needs its check-in time")
+        day = sub.started_at.date()
+        per = session.scalar(
+            select(Period).where(
+                Period.kind == PeriodKind.MONTH, Period.start <= day, Period.end >= day
+            )
+        )
+        if per is None:
+            raise InspectionError(f"started_at: no monthly period holds {day}")
+        entry = InspectionPlanEntry(
+            period_id=per.id,
+            unit_id=unit.id,
+            inspector_id=principal.user_id,
+            planned_date=day,
+            visit_key=f"{unit.code}@{day.isoformat()}",
+        )
+        session.add(entry)
+        session.flush()
+    v = open_planned_visit(session, entry, principal.user_id)
+    if v.status != "draft":
+        raise InspectionError(f"visit {v.id} of this assignment was already submitted")
+    v.mode = mode
+    if submit:
+        submit_answers(session, v, sub, inspector_id=principal.user_id, now=now)
+    else:
+        save_draft(session, v, sub.answers, sub.notes)
+    session.flush()
+    return v
+
+
+def add_evidence(
+    session: Session,
+    visit: InspectionVisit,
+    data: bytes,
+    *,
+    root: Any,
+    filename: str,
+    content_type: str,
+    kind: str,
+    item_code: str | None,
+    user_id: int,
+) -> InspectionEvidence:
+    """Attach a photo or receipt to a draft visit; the file is stored under ``root`` by its
+    content hash (outside the database), its perceptual hash kept for the reuse check."""
+    import hashlib
+    from pathlib import Path
+
+    from sqm.methods.evidence_checks import average_hash
+
+    if visit.status != "draft":
+        raise InspectionError("evidence can only be added before the visit is submitted")
+    if len(data) > MAX_UPLOAD:
+        raise InspectionError(f"the file is larger than {MAX_UPLOAD // (1024 * 1024)} MB")
+    ctype = (content_type or "").lower()
+    if kind not in ("photo", "receipt") or ctype not in IMAGE_TYPES:
+        raise InspectionError("evidence must be a photo or receipt image (jpeg, png, webp, heic)")
+    sha = hashlib.sha256(data).hexdigest()
+    folder = Path(root)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / sha).write_bytes(data)
+    ah = average_hash(data)
+    e = InspectionEvidence(
+        visit_id=visit.id,
+        item_code=item_code or None,
+        kind=kind,
+        filename=Path(filename or "upload").name[:255],
+        content_type=ctype,
+        size=len(data),
+        sha256=sha,
+        ahash=f"{ah:016x}" if ah is not None else None,
+        storage_key=sha,
+        uploaded_by_id=user_id,
+    )
+    session.add(e)
+    session.flush()
+    return e
+
+
+def evidence_file(root: Any, evidence: InspectionEvidence) -> Any:
+    """The stored file of ``evidence`` under ``root``; :class:`MissingError` when gone."""
+    from pathlib import Path
+
+    from sqm.domain.errors import MissingError
+
+    path = Path(root) / evidence.storage_key
+    if not path.is_file():
+        raise MissingError("the file is no longer stored")
+    return path
+
+
+# ------------------------------------------------------------------ read models
+
+
+def visit_evidence(session: Session, visit: InspectionVisit) -> list[InspectionEvidence]:
+    """The evidence files of a visit."""
+    return list(
+        session.scalars(select(InspectionEvidence).where(InspectionEvidence.visit_id == visit.id))
+    )
+
+
+@dataclass(frozen=True)
+class InspectorDay:
+    """An inspector's list: today's and later planned visits (up to 60), their drafts by
+    visit key and their 15 most recent submitted visits."""
+
+    today: date
+    todays: list[InspectionPlanEntry]
+    later: list[InspectionPlanEntry]
+    drafts: dict[str, InspectionVisit]
+    recent: list[InspectionVisit]
+
+
+def inspector_day(session: Session, inspector_id: int, today: date) -> InspectorDay:
+    """What an inspector has to do from ``today`` on, and what they did lately."""
+    entries = list(
+        session.scalars(
+            select(InspectionPlanEntry)
+            .where(
+                InspectionPlanEntry.inspector_id == inspector_id,
+                InspectionPlanEntry.planned_date >= today,
+                InspectionPlanEntry.status == "planned",
+            )
+            .order_by(InspectionPlanEntry.planned_date)
+            .limit(60)
+        )
+    )
+    drafts = {
+        str(v.visit_key): v
+        for v in session.scalars(
+            select(InspectionVisit).where(
+                InspectionVisit.inspector_id == inspector_id, InspectionVisit.status == "draft"
+            )
+        )
+    }
+    recent = list(
+        session.scalars(
+            select(InspectionVisit)
+            .where(InspectionVisit.inspector_id == inspector_id, InspectionVisit.status != "draft")
+            .order_by(InspectionVisit.planned_date.desc())
+            .limit(15)
+        )
+    )
+    return InspectorDay(
+        today=today,
+        todays=[e for e in entries if e.planned_date == today],
+        later=[e for e in entries if e.planned_date > today],
+        drafts=drafts,
+        recent=recent,
+    )
+
+
+@dataclass(frozen=True)
+class VisitReport:
+    """The printable report of a visit and what the viewer may do with it."""
+
+    checklist: Checklist
+    findings: list[Any]  # checklist items failed and not overturned
+    appeals: list[InspectionAppeal]
+    appealed: set[str]
+    evidence: list[InspectionEvidence]
+    tasks: list[InspectionRectification]
+    names: dict[int, str]  # inspector and team: user id → display name
+    sections: list[tuple[Any, float | None]]
+    can_review: bool
+    can_decide: bool
+    can_appeal: bool
+
+
+def visit_report(
+    session: Session, principal: Principal, visit: InspectionVisit, today: date
+) -> VisitReport:
+    """The report of a visit the viewer may see: sections, findings, evidence, appeals and
+    整改 tasks; reviewers may review a submitted visit and decide appeals, and store managers
+    may appeal a finding within :data:`APPEAL_DAYS` of the review."""
+    from sqm.domain.roles import Permission
+    from sqm.store.models import User
+
+    cl = checklist_of(visit.checklist)
+    findings = [
+        cl.item(c)
+        for c, x in visit.answers.items()
+        if x is not None and float(x) == 0 and c not in visit.overturned
+    ]
+    appeals = list(
+        session.scalars(select(InspectionAppeal).where(InspectionAppeal.visit_id == visit.id))
+    )
+    tasks = list(
+        session.scalars(
+            select(InspectionRectification).where(InspectionRectification.visit_id == visit.id)
+        )
+    )
+    names = {
+        u.id: u.display_name
+        for u in session.scalars(select(User).where(User.id.in_([visit.inspector_id, *visit.team])))
+    }
+    reviewer = principal.can(Permission.REVIEW_INSPECTIONS)
+    can_appeal = (
+        principal.can(Permission.VIEW_SCORES)
+        and not reviewer
+        and visit.status == "accepted"
+        and visit.reviewed_at is not None
+        and (today - visit.reviewed_at.date()).days <= APPEAL_DAYS
+    )
+    return VisitReport(
+        checklist=cl,
+        findings=findings,
+        appeals=appeals,
+        appealed={a.item_code for a in appeals},
+        evidence=visit_evidence(session, visit),
+        tasks=tasks,
+        names=names,
+        sections=[(s, visit.section_scores.get(s.code)) for s in cl.sections],
+        can_review=reviewer and visit.status in ("submitted", "needs_review"),
+        can_decide=reviewer,
+        can_appeal=bool(can_appeal),
+    )
+
+
+@dataclass(frozen=True)
+class ReviewQueue:
+    """Visits waiting for review (flagged first, up to 200) and open appeals (by deadline)."""
+
+    visits: list[InspectionVisit]
+    appeals: list[InspectionAppeal]
+
+
+def review_queue(session: Session, principal: Principal) -> ReviewQueue:
+    """A reviewer's queue at the stores in their scope."""
+    visits = list(
+        session.scalars(
+            select(InspectionVisit)
+            .join(OrgUnit, OrgUnit.id == InspectionVisit.unit_id)
+            .where(
+                InspectionVisit.status.in_(["needs_review", "submitted"]),
+                principal.unit_filter(),
+            )
+            .order_by(InspectionVisit.status.desc(), InspectionVisit.submitted_at)
+            .limit(200)
+        )
+    )
+    appeals = list(
+        session.scalars(
+            select(InspectionAppeal)
+            .join(InspectionVisit, InspectionVisit.id == InspectionAppeal.visit_id)
+            .join(OrgUnit, OrgUnit.id == InspectionVisit.unit_id)
+            .where(InspectionAppeal.status == "open", principal.unit_filter())
+            .order_by(InspectionAppeal.deadline)
+        )
+    )
+    return ReviewQueue(visits, appeals)
+
+
+def rectification_tasks(
+    session: Session,
+    principal: Principal,
+    status: str | None = "open",
+    *,
+    store: str | None = None,
+    limit: int = 300,
+) -> list[InspectionRectification]:
+    """整改 tasks of the stores in ``principal``'s scope (optionally of one status or store
+    code), oldest due date first."""
+    conds = [principal.unit_filter()]
+    if status is not None:
+        conds.append(InspectionRectification.status == status)
+    if store is not None:
+        conds.append(OrgUnit.code == store)
+    return list(
+        session.scalars(
+            select(InspectionRectification)
+            .join(OrgUnit, OrgUnit.id == InspectionRectification.unit_id)
+            .where(*conds)
+            .order_by(InspectionRectification.due_date, InspectionRectification.id)
+            .limit(limit)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class VisitRows:
+    """Visits with what their presentation needs: the total matched (before paging), the
+    people named (user id → user) and the period codes (period id → code)."""
+
+    total: int
+    visits: list[InspectionVisit]
+    users: dict[int, Any]
+    periods: dict[int, str]
+
+
+def _visit_rows(session: Session, visits: list[InspectionVisit], total: int) -> VisitRows:
+    from sqm.store.models import User
+
+    ids = {i for v in visits for i in (v.inspector_id, *v.team)}
+    users = (
+        {u.id: u for u in session.scalars(select(User).where(User.id.in_(list(ids))))}
+        if ids
+        else {}
+    )
+    pids = {v.period_id for v in visits}
+    periods = (
+        dict(session.execute(select(Period.id, Period.code).where(Period.id.in_(pids))).all())
+        if pids
+        else {}
+    )
+    return VisitRows(total, visits, users, periods)
+
+
+def visit_rows(session: Session, visits: list[InspectionVisit]) -> VisitRows:
+    """``visits`` (already checked visible) with their people and period codes."""
+    return _visit_rows(session, visits, len(visits))
+
+
+def list_visits(
+    session: Session,
+    principal: Principal,
+    *,
+    store: str | None = None,
+    period: str | None = None,
+    status: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> VisitRows:
+    """The visits ``principal`` may list (:func:`sqm.services.inspections.access.visits_filter`),
+    filtered by store code, period code and status; newest first. An unknown period code
+    raises :class:`InspectionError`."""
+    from sqlalchemy import func
+
+    from sqm.services.inspections.access import visits_filter
+
+    conds = [visits_filter(principal)]
+    if store is not None:
+        conds.append(OrgUnit.code == store)
+    if period is not None:
+        pid = session.scalar(select(Period.id).where(Period.code == period))
+        if pid is None:
+            raise InspectionError(f"period: no period '{period}'", {"period": period})
+        conds.append(InspectionVisit.period_id == pid)
+    if status is not None:
+        conds.append(InspectionVisit.status == status)
+    base = select(InspectionVisit).join(OrgUnit, OrgUnit.id == InspectionVisit.unit_id)
+    total = session.scalar(select(func.count()).select_from(base.where(*conds).subquery()))
+    rows = list(
+        session.scalars(
+            base.where(*conds)
+            .order_by(InspectionVisit.planned_date.desc(), InspectionVisit.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+    )
+    return _visit_rows(session, rows, int(total or 0))

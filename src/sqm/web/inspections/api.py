@@ -16,44 +16,26 @@ review instead of straight into the scores.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
-import pandas as pd
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from sqm.domain.org import UnitKind
-from sqm.domain.period import PeriodKind
-from sqm.domain.roles import Permission
-from sqm.methods.visit_score import peer_ranks, store_period_scores
-from sqm.services.clock import Clock, system_clock
+from sqm.services.inspections import planning, scores
 from sqm.services.inspections import visits as iv
-from sqm.services.inspections.access import (
-    can_see_visit,
-    plan_filter,
-    sees_all_plans,
-    sees_plan_of,
-    visits_filter,
-)
-from sqm.services.scope import Principal
-from sqm.store.models import OrgUnit, Period, User
 from sqm.store.models.inspection import (
     InspectionChecklist,
-    InspectionPlanEntry,
     InspectionRectification,
     InspectionVisit,
 )
-from sqm.web.deps import csrf_protect, current_principal, get_db, require
-from sqm.web.errors import Forbidden, InvalidInput, NotFound
-from sqm.web.inspections.auth import any_inspection_role as any_role
-from sqm.web.inspections.auth import score_viewer
+from sqm.web.deps import Db, Now, csrf_protect
+from sqm.web.inspections.deps import OwnVisit, PlanReader, TaskInScope, VisitInScope
+from sqm.web.permissions import InspectionReader, Inspector, TaskViewer
 
 router = APIRouter(
     prefix="/api/v1/inspections", tags=["inspections"], dependencies=[Depends(csrf_protect)]
 )
-inspector = require(Permission.DO_INSPECTIONS)
 VisitStatus = Literal["draft", "submitted", "needs_review", "accepted", "rejected"]
 
 
@@ -212,14 +194,9 @@ class CloseIn(BaseModel):
 # ------------------------------------------------------------------ helpers
 
 
-def _usernames(db: Session, ids: set[int]) -> dict[int, User]:
-    if not ids:
-        return {}
-    return {u.id: u for u in db.scalars(select(User).where(User.id.in_(list(ids))))}
-
-
-def _visit_out(v: InspectionVisit, period: str, users: dict[int, User], detail: bool) -> VisitOut:
+def _visit_out(v: InspectionVisit, rows: iv.VisitRows, detail: bool) -> VisitOut:
     row: InspectionChecklist = v.checklist
+    users = rows.users
     findings = [
         c
         for c, x in (v.answers or {}).items()
@@ -230,7 +207,7 @@ def _visit_out(v: InspectionVisit, period: str, users: dict[int, User], detail: 
         store_code=v.unit.code,
         store_name=v.unit.name_zh,
         competitor=v.unit.kind == UnitKind.COMPETITOR_STORE,
-        period=period,
+        period=rows.periods.get(v.period_id, ""),
         checklist_code=row.code,
         checklist_version=row.version,
         inspector=users[v.inspector_id].username if v.inspector_id in users else "",
@@ -258,61 +235,20 @@ def _visit_out(v: InspectionVisit, period: str, users: dict[int, User], detail: 
     )
 
 
-def _one_visit_out(db: Session, v: InspectionVisit) -> VisitOut:
-    period = db.get(Period, v.period_id)
-    users = _usernames(db, {v.inspector_id, *v.team})
-    return _visit_out(v, period.code if period else "", users, detail=True)
+def _one_visit_out(db: Db, v: InspectionVisit) -> VisitOut:
+    return _visit_out(v, iv.visit_rows(db, [v]), detail=True)
 
 
-def _visible_visit(db: Session, p: Principal, visit_id: int) -> InspectionVisit:
-    v = db.get(InspectionVisit, visit_id)
-    if v is None or not can_see_visit(p, v):
-        raise NotFound(f"no visit {visit_id} in your scope")
-    return v
-
-
-def _period(db: Session, code: str) -> Period:
-    per = db.scalar(select(Period).where(Period.code == code))
-    if per is None:
-        raise InvalidInput(f"period: no period '{code}'", {"period": code})
-    return per
-
-
-def _submit(
-    db: Session,
-    p: Principal,
-    v: InspectionVisit,
-    body: VisitAnswers,
-    clock: Clock,
-) -> None:
-    """Submit ``v`` with ``body`` through the visit service (the phone form's path)."""
-    cl = iv.checklist_of(v.checklist)
-    unknown = sorted(set(body.answers) - set(cl.item_codes()))
-    missing = [c for c in cl.item_codes() if c not in body.answers and not cl.item(c).na_allowed]
-    if unknown or missing:
-        raise InvalidInput(
-            "answers do not fit the visit's checklist "
-            f"{cl.code} v{cl.version}: unknown {unknown[:10]}, unanswered {missing[:10]}",
-            {"unknown": unknown, "unanswered": missing},
-        )
-    answers = {c: body.answers.get(c) for c in cl.item_codes()}
-    now = clock.now()
-    try:
-        iv.submit_visit(
-            db,
-            v,
-            answers,
-            started_at=body.started_at,
-            ended_at=body.ended_at or now,
-            checkin=(body.checkin.lat, body.checkin.lon) if body.checkin else None,
-            purchase_made=body.purchase_made,
-            notes=body.notes,
-            item_notes=body.item_notes,
-            now=now,
-        )
-    except iv.InspectionError as exc:
-        raise InvalidInput(str(exc)) from exc
-    iv.mark_planned_done(db, v, p.user_id)
+def _submission(body: VisitAnswers) -> iv.Submission:
+    return iv.Submission(
+        answers=body.answers,
+        started_at=body.started_at,
+        ended_at=body.ended_at,
+        checkin=(body.checkin.lat, body.checkin.lon) if body.checkin else None,
+        purchase_made=body.purchase_made,
+        notes=body.notes,
+        item_notes=body.item_notes,
+    )
 
 
 # ------------------------------------------------------------------ visits
@@ -326,36 +262,19 @@ def _submit(
     "their own visits, store managers the accepted visits of their stores.",
 )
 def list_visits(
+    p: InspectionReader,
+    db: Db,
     store: str | None = Query(None, description="store code, e.g. GD-GZ-S001"),
     period: str | None = Query(None, description="period code, e.g. 2026-11"),
     status: VisitStatus | None = None,
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0),
-    p: Principal = Depends(any_role),
-    db: Session = Depends(get_db),
 ) -> VisitPage:
-    conds = [visits_filter(p)]
-    if store is not None:
-        conds.append(OrgUnit.code == store)
-    if period is not None:
-        conds.append(InspectionVisit.period_id == _period(db, period).id)
-    if status is not None:
-        conds.append(InspectionVisit.status == status)
-    base = select(InspectionVisit).join(OrgUnit, OrgUnit.id == InspectionVisit.unit_id)
-    total = db.scalar(select(func.count()).select_from(base.where(*conds).subquery()))
-    rows = list(
-        db.scalars(
-            base.where(*conds)
-            .order_by(InspectionVisit.planned_date.desc(), InspectionVisit.id.desc())
-            .limit(limit)
-            .offset(offset)
-        )
+    rows = iv.list_visits(
+        db, p, store=store, period=period, status=status, limit=limit, offset=offset
     )
-    users = _usernames(db, {i for v in rows for i in (v.inspector_id, *v.team)})
-    codes = dict(db.execute(select(Period.id, Period.code)).all())
     return VisitPage(
-        total=int(total or 0),
-        items=[_visit_out(v, codes.get(v.period_id, ""), users, detail=False) for v in rows],
+        total=rows.total, items=[_visit_out(v, rows, detail=False) for v in rows.visits]
     )
 
 
@@ -365,10 +284,8 @@ def list_visits(
     summary="One visit with its answers",
     responses={404: {"description": "no such visit in your scope"}},
 )
-def get_visit(
-    visit_id: int, p: Principal = Depends(any_role), db: Session = Depends(get_db)
-) -> VisitOut:
-    return _one_visit_out(db, _visible_visit(db, p, visit_id))
+def get_visit(p: InspectionReader, v: VisitInScope, db: Db) -> VisitOut:
+    return _one_visit_out(db, v)
 
 
 @router.post(
@@ -382,57 +299,17 @@ def get_visit(
     "`review_reasons`. With `submit: false` the answers are kept as a draft.",
     responses={404: {"description": "no such plan entry or store among yours"}},
 )
-def create_visit(
-    body: VisitIn,
-    p: Principal = Depends(inspector),
-    db: Session = Depends(get_db),
-    clock: Clock = Depends(system_clock),
-) -> VisitOut:
-    if body.plan_entry_id is not None:
-        entry = db.get(InspectionPlanEntry, body.plan_entry_id)
-        if entry is None or entry.inspector_id != p.user_id:
-            raise NotFound(f"no plan entry {body.plan_entry_id} among your assignments")
-    else:
-        unit = db.scalar(select(OrgUnit).where(OrgUnit.code == body.store_code))
-        if (
-            unit is None
-            or not p.sees(unit)
-            or unit.kind
-            not in (
-                UnitKind.STORE,
-                UnitKind.COMPETITOR_STORE,
-            )
-        ):
-            raise NotFound(f"no store '{body.store_code}' in your scope")
-        day = body.started_at.date()
-        per = db.scalar(
-            select(Period).where(
-                Period.kind == PeriodKind.MONTH, Period.start <= day, Period.end >= day
-            )
-        )
-        if per is None:
-            raise InvalidInput(f"started_at: no monthly period holds {day}")
-        entry = InspectionPlanEntry(
-            period_id=per.id,
-            unit_id=unit.id,
-            inspector_id=p.user_id,
-            planned_date=day,
-            visit_key=f"{unit.code}@{day.isoformat()}",
-        )
-        db.add(entry)
-        db.flush()
-    v = iv.open_planned_visit(db, entry, p.user_id)
-    if v.status != "draft":
-        raise InvalidInput(f"visit {v.id} of this assignment was already submitted")
-    v.mode = body.mode
-    if body.submit:
-        _submit(db, p, v, body, clock)
-    else:
-        try:
-            iv.save_draft(db, v, body.answers, body.notes)
-        except iv.InspectionError as exc:
-            raise InvalidInput(str(exc)) from exc
-    db.flush()
+def create_visit(body: VisitIn, p: Inspector, db: Db, clock: Now) -> VisitOut:
+    v = iv.create_visit(
+        db,
+        p,
+        _submission(body),
+        plan_entry_id=body.plan_entry_id,
+        store_code=body.store_code,
+        mode=body.mode,
+        submit=body.submit,
+        now=clock.now(),
+    )
     return _one_visit_out(db, v)
 
 
@@ -442,19 +319,8 @@ def create_visit(
     summary="Submit one of your draft visits",
     responses={404: {"description": "no such draft among yours"}},
 )
-def submit_visit(
-    visit_id: int,
-    body: VisitAnswers,
-    p: Principal = Depends(inspector),
-    db: Session = Depends(get_db),
-    clock: Clock = Depends(system_clock),
-) -> VisitOut:
-    v = _visible_visit(db, p, visit_id)
-    if v.inspector_id != p.user_id:
-        raise NotFound(f"no visit {visit_id} among yours")
-    if v.status != "draft":
-        raise InvalidInput(f"visit {v.id} is {v.status}; only drafts can be submitted")
-    _submit(db, p, v, body, clock)
+def submit_visit(body: VisitAnswers, p: Inspector, v: OwnVisit, db: Db, clock: Now) -> VisitOut:
+    iv.submit_answers(db, v, _submission(body), inspector_id=p.user_id, now=clock.now())
     db.flush()
     return _one_visit_out(db, v)
 
@@ -470,77 +336,23 @@ def submit_visit(
     "gets only their own. `period` defaults to the latest planned month.",
 )
 def month_plan(
+    p: PlanReader,
+    db: Db,
     period: str | None = Query(None, description="period code, e.g. 2026-11"),
     inspector_name: str | None = Query(
         None, alias="inspector", description="user name (reviewers only)"
     ),
     status: Literal["planned", "done"] | None = None,
-    p: Principal = Depends(current_principal),
-    db: Session = Depends(get_db),
 ) -> list[PlanEntryOut]:
-    if not (sees_all_plans(p) or sees_plan_of(p)):
-        raise Forbidden("this needs the permission 'do_inspections' or 'review_inspections'")
-    if period is not None:
-        per = _period(db, period)
-    else:
-        latest = db.scalar(
-            select(InspectionPlanEntry.period_id)
-            .join(OrgUnit, OrgUnit.id == InspectionPlanEntry.unit_id)
-            .where(plan_filter(p))
-            .order_by(InspectionPlanEntry.planned_date.desc())
-            .limit(1)
-        )
-        if latest is None:
-            return []
-        found = db.get(Period, latest)
-        assert found is not None
-        per = found
-    conds = [plan_filter(p), InspectionPlanEntry.period_id == per.id]
-    if inspector_name is not None:
-        conds.append(User.username == inspector_name)
-    if status is not None:
-        conds.append(InspectionPlanEntry.status == status)
-    rows = list(
-        db.scalars(
-            select(InspectionPlanEntry)
-            .join(OrgUnit, OrgUnit.id == InspectionPlanEntry.unit_id)
-            .join(User, User.id == InspectionPlanEntry.inspector_id)
-            .where(*conds)
-            .order_by(InspectionPlanEntry.planned_date, InspectionPlanEntry.id)
-        )
-    )
-    keys = {e.visit_key for e in rows}
-    team: dict[str, list[str]] = {}
-    if keys:
-        for key, name in db.execute(
-            select(InspectionPlanEntry.visit_key, User.username)
-            .join(User, User.id == InspectionPlanEntry.inspector_id)
-            .where(InspectionPlanEntry.visit_key.in_(list(keys)))
-            .order_by(User.username)
-        ):
-            team.setdefault(key, []).append(name)
-    return [
-        PlanEntryOut(
-            id=e.id,
-            period=per.code,
-            date=e.planned_date,
-            store_code=e.unit.code,
-            store_name=e.unit.name_zh,
-            inspector=e.inspector.username,
-            inspector_name=e.inspector.display_name or e.inspector.username,
-            visit_key=e.visit_key,
-            team=team.get(e.visit_key, []),
-            status=e.status,
-        )
-        for e in rows
-    ]
+    rows = planning.month_plan(db, p, period, inspector=inspector_name, status=status)
+    return [PlanEntryOut.model_validate(r, from_attributes=True) for r in rows]
 
 
 # ------------------------------------------------------------------ scores
 
 
-def _nan(x: Any) -> float | None:
-    return None if x is None or x != x else float(x)
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 2)
 
 
 @router.get(
@@ -549,90 +361,46 @@ def _nan(x: Any) -> float | None:
     summary="Store inspection scores of a period",
     description="Per store in your scope: the mean of its accepted visits' totals (each "
     "weighted with its store's profile) with a 95 % bootstrap interval, grade, rank among "
-    "the stores of the same tier (competitors among competitors) with an interval, and the "
-    "change since the store's previous period. `period` defaults to the latest period with "
-    "accepted visits.",
+    "its peers over the whole organisation (by default the stores of the same tier, "
+    "competitors among competitors) with an interval, and the change since the store's "
+    "previous period. A store's rank is the same whoever asks. `period` defaults to the "
+    "latest period with accepted visits.",
 )
 def store_scores(
+    p: TaskViewer,
+    db: Db,
     period: str | None = Query(None, description="period code, e.g. 2026-11"),
     store: str | None = Query(None, description="one store code"),
-    p: Principal = Depends(score_viewer),
-    db: Session = Depends(get_db),
+    peer: Literal["tier", "city", "province", "all"] = Query(
+        "tier", description="the peer group ranked in"
+    ),
+    corrected: bool = Query(False, description="remove each inspector's fitted effect first"),
 ) -> list[StoreScoreOut]:
-    accepted = InspectionVisit.status == "accepted"
-    periods = list(
-        db.scalars(
-            select(Period)
-            .where(Period.id.in_(select(InspectionVisit.period_id).where(accepted).distinct()))
-            .order_by(Period.code.desc())
+    ranking = scores.store_ranking(db, p, period, peer=peer, corrected=corrected, store=store)
+    return [
+        StoreScoreOut(
+            store_code=r.code,
+            store_name=r.name_zh,
+            competitor=r.competitor,
+            tier=r.tier,
+            peer=r.peer,
+            period=r.period,
+            n_visits=r.n,
+            score=round(r.score, 2),
+            score_low=round(r.low, 2),
+            score_high=round(r.high, 2),
+            grade=r.grade,
+            rank=r.rank,
+            rank_low=r.rank_low,
+            rank_high=r.rank_high,
+            n_peers=r.n_peers,
+            change=_round(r.change),
+            change_low=_round(r.change_low),
+            change_high=_round(r.change_high),
+            change_significant=r.change_sig,
         )
-    )
-    codes = [x.code for x in periods]
-    if period is None:
-        if not codes:
-            return []
-        period = codes[0]
-    elif period not in codes:
-        _period(db, period)
-        return []
-    k = codes.index(period)
-    wanted = {x.id: x.code for x in periods[k : k + 2]}  # this period and the one before
-    df = pd.DataFrame(
-        db.execute(
-            select(InspectionVisit.unit_id, InspectionVisit.period_id, InspectionVisit.total).where(
-                accepted,
-                InspectionVisit.period_id.in_(list(wanted)),
-                InspectionVisit.total.is_not(None),
-            )
-        ).all(),
-        columns=["store", "period_id", "total"],
-    )
-    if df.empty:
-        return []
-    df["period"] = df["period_id"].map(wanted)
-    cl = iv.checklist_of(iv.current_checklist(db))
-    sc = store_period_scores(df, layout=cl, n_boot=300, seed=7)
-    units = {
-        u.id: u
-        for u in db.scalars(select(OrgUnit).where(OrgUnit.id.in_(df["store"].unique().tolist())))
-    }
-    fr = sc.frame
-    peers = [
-        "competitor"
-        if units[int(s)].kind == UnitKind.COMPETITOR_STORE
-        else str(units[int(s)].tier or "")
-        for s in fr["store"]
+        for r in ranking.rows
     ]
-    rk = peer_ranks(sc, peers)
-    out = []
-    for rec, r, peer in zip(fr.to_dict("records"), rk.to_dict("records"), peers, strict=True):
-        u = units[int(rec["store"])]
-        if rec["period"] != period or not p.sees(u) or (store is not None and u.code != store):
-            continue
-        out.append(
-            StoreScoreOut(
-                store_code=u.code,
-                store_name=u.name_zh,
-                competitor=u.kind == UnitKind.COMPETITOR_STORE,
-                tier=u.tier,
-                peer=peer,
-                period=period,
-                n_visits=int(rec["n_visits"]),
-                score=round(float(rec["score"]), 2),
-                score_low=round(float(rec["score_low"]), 2),
-                score_high=round(float(rec["score_high"]), 2),
-                grade=str(rec["grade"]),
-                rank=int(r["rank"]),
-                rank_low=int(r["rank_low"]),
-                rank_high=int(r["rank_high"]),
-                n_peers=int(r["n_peers"]),
-                change=_nan(rec["change"]),
-                change_low=_nan(rec["change_low"]),
-                change_high=_nan(rec["change_high"]),
-                change_significant=bool(rec["change_significant"]),
-            )
-        )
-    return sorted(out, key=lambda x: (x.peer, x.rank, x.store_code))
 
 
 # ------------------------------------------------------------------ rectifications
@@ -662,27 +430,16 @@ def _task_out(t: InspectionRectification, today: date) -> RectificationOut:
     description="Oldest due date first; `overdue` is judged against today.",
 )
 def list_rectifications(
+    p: TaskViewer,
+    db: Db,
+    clock: Now,
     status: Literal["open", "closed", "cancelled"] | None = "open",
     store: str | None = Query(None, description="store code"),
     limit: int = Query(500, ge=1, le=5000),
-    p: Principal = Depends(score_viewer),
-    db: Session = Depends(get_db),
-    clock: Clock = Depends(system_clock),
 ) -> list[RectificationOut]:
-    conds = [p.unit_filter()]
-    if status is not None:
-        conds.append(InspectionRectification.status == status)
-    if store is not None:
-        conds.append(OrgUnit.code == store)
-    rows = db.scalars(
-        select(InspectionRectification)
-        .join(OrgUnit, OrgUnit.id == InspectionRectification.unit_id)
-        .where(*conds)
-        .order_by(InspectionRectification.due_date, InspectionRectification.id)
-        .limit(limit)
-    )
+    tasks = iv.rectification_tasks(db, p, status, store=store, limit=limit)
     today = clock.today()
-    return [_task_out(t, today) for t in rows]
+    return [_task_out(t, today) for t in tasks]
 
 
 @router.post(
@@ -692,17 +449,7 @@ def list_rectifications(
     responses={404: {"description": "no such task in your scope"}},
 )
 def close_rectification(
-    task_id: int,
-    body: CloseIn,
-    p: Principal = Depends(score_viewer),
-    db: Session = Depends(get_db),
-    clock: Clock = Depends(system_clock),
+    body: CloseIn, p: TaskViewer, t: TaskInScope, db: Db, clock: Now
 ) -> RectificationOut:
-    t = db.get(InspectionRectification, task_id)
-    if t is None or not p.sees(t.unit):
-        raise NotFound(f"no task {task_id} in your scope")
-    try:
-        iv.close_rectification(db, t, body.note, now=clock.now())
-    except iv.InspectionError as exc:
-        raise InvalidInput(str(exc)) from exc
+    iv.close_rectification(db, t, body.note, now=clock.now())
     return _task_out(t, clock.today())

@@ -185,3 +185,114 @@ def test_publish_versions_and_audit_trail(demo_engine: Engine) -> None:
             select(AuditEntry).where(AuditEntry.entity == "inspection_checklist")
         ).all()
         assert {e.entity_id for e in entries} >= {str(first.id), str(second.id)}
+
+
+def test_submit_answers_inspector_day_report_and_queues(demo_engine: Engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The use cases the phone form and the API share, and the read models of the pages."""
+    import io
+
+    from PIL import Image
+
+    from sqm.services.scope import load_principal
+    from sqm.store.models.inspection import InspectionPlanEntry
+
+    factory = make_sessionmaker(demo_engine)
+    with factory() as s:
+        store = s.scalar(
+            select(OrgUnit).where(OrgUnit.kind == "store", OrgUnit.code.like("GD-GZ-%"))
+        )
+        period = s.scalar(select(Period).where(Period.code == "2026-11"))
+        insp = s.scalar(select(User).where(User.username == "inspector01"))
+        analyst = s.scalar(select(User).where(User.username == "analyst"))
+        mgr = s.scalar(select(User).where(User.username == "area.gz"))
+        assert store and period and insp and analyst and mgr
+        day = date(2026, 11, 10)
+        entry = InspectionPlanEntry(
+            period_id=period.id,
+            unit_id=store.id,
+            inspector_id=insp.id,
+            planned_date=day,
+            visit_key=f"{store.code}@{day}",
+        )
+        s.add(entry)
+        s.flush()
+        todo = iv.inspector_day(s, insp.id, day)
+        assert [e.id for e in todo.todays] == [entry.id] and todo.later == [] and not todo.drafts
+        v = iv.open_planned_visit(s, entry, insp.id)
+        assert iv.inspector_day(s, insp.id, day).drafts == {entry.visit_key: v}
+        # evidence: images only, kept by content hash outside the database
+        buf = io.BytesIO()
+        Image.new("RGB", (16, 16), (0, 90, 200)).save(buf, format="PNG")
+        with pytest.raises(iv.InspectionError, match="photo or receipt"):
+            iv.add_evidence(
+                s,
+                v,
+                b"MZ",
+                root=tmp_path,
+                filename="x.exe",
+                content_type="application/x",
+                kind="photo",
+                item_code=None,
+                user_id=insp.id,
+            )
+        ev = iv.add_evidence(
+            s,
+            v,
+            buf.getvalue(),
+            root=tmp_path,
+            filename="../../shelf.png",
+            content_type="image/png",
+            kind="photo",
+            item_code="clean_tidy",
+            user_id=insp.id,
+        )
+        assert ev.filename == "shelf.png" and (tmp_path / ev.sha256).read_bytes() == buf.getvalue()
+        assert iv.evidence_file(tmp_path, ev) == tmp_path / ev.sha256
+        assert iv.visit_evidence(s, v) == [ev]
+        # answers that do not fit the checklist are refused with the codes named
+        start = datetime(2026, 11, 10, 10, 0, tzinfo=UTC)
+        bad = dict(_answers())
+        del bad["greet_on_entry"]
+        bad["free_coffee"] = 1.0
+        with pytest.raises(iv.InspectionError) as exc:
+            iv.submit_answers(
+                s,
+                v,
+                iv.Submission(bad, start),
+                inspector_id=insp.id,
+                now=start + timedelta(hours=1),
+            )
+        assert exc.value.details == {"unknown": ["free_coffee"], "unanswered": ["greet_on_entry"]}
+        assert "1 item(s) not answered: greet_on_entry" in str(exc.value)
+        sub = iv.Submission(
+            _answers({"farewell": 0.0}),
+            start,
+            checkin=(store.lat or 0.0, store.lon or 0.0),
+        )
+        iv.submit_answers(s, v, sub, inspector_id=insp.id, now=start + timedelta(minutes=40))
+        assert v.status == "submitted" and v.ended_at == start + timedelta(minutes=40)
+        assert entry.status == "done"
+        with pytest.raises(iv.InspectionError, match="only drafts"):
+            iv.submit_answers(s, v, sub, inspector_id=insp.id)
+        # the review queue is the reviewer's, in scope
+        everyone = load_principal(s, analyst.id)
+        area = load_principal(s, mgr.id)
+        assert everyone is not None and area is not None
+        assert v in iv.review_queue(s, everyone).visits
+        rep = iv.visit_report(s, everyone, v, day)
+        assert rep.can_review and rep.can_decide and not rep.can_appeal
+        assert [it.code for it in rep.findings] == ["farewell"] and rep.evidence == [ev]
+        iv.review_visit(s, v, accept=True, reviewer_id=analyst.id, today=day, now=start)
+        # the area manager may appeal within APPEAL_DAYS of the review, not after
+        assert iv.visit_report(s, area, v, day).can_appeal
+        late = day + timedelta(days=iv.APPEAL_DAYS + 1)
+        assert not iv.visit_report(s, area, v, late).can_appeal
+        tasks = iv.rectification_tasks(s, area, "open", store=store.code)
+        assert [t.item_code for t in tasks] == ["farewell"]
+        assert iv.rectification_tasks(s, area, "closed") == []
+        listed = iv.list_visits(s, area, period="2026-11")
+        assert v in listed.visits and listed.total >= 1 and listed.periods[v.period_id] == "2026-11"
+        assert listed.users[insp.id].username == "inspector01"
+        with pytest.raises(iv.InspectionError, match="no period"):
+            iv.list_visits(s, area, period="2031-01")
+        s.rollback()

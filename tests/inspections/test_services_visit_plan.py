@@ -242,6 +242,28 @@ def test_plan_from_the_demo_database(demo_engine) -> None:  # type: ignore[no-un
         n = save_plan(s, period, plan)
         assert n == len(plan.assignments) > 300
         assert s.query(InspectionPlanEntry).count() == n
+        # read back: the calendar a reviewer edits, in their scope, re-checked after a move
+        from datetime import date
+
+        from sqm.domain.roles import ROLE_PERMISSIONS, Role
+        from sqm.services.inspections.planning import move_entry, plan_calendar, plan_workbook
+        from sqm.services.scope import Principal
+        from sqm.store.models import OrgUnit
+
+        gz = s.scalar(select(OrgUnit).where(OrgUnit.code == "GD-GZ"))
+        assert gz is not None
+        perms = ROLE_PERMISSIONS[Role.QUALITY_ANALYST]
+        everyone = Principal(1, "a", "", frozenset(), ("/",), perms)
+        local = Principal(2, "g", "", frozenset(), (gz.path,), perms)
+        cal = plan_calendar(s, everyone)
+        assert cal.violations == [] and sum(len(v) for v in cal.by_day.values()) == n
+        mine = plan_calendar(s, local)
+        shown = [e for es in mine.by_day.values() for e in es]
+        assert shown and all(e.unit.path.startswith(gz.path) for e in shown)
+        move_entry(s, shown[0], day=date(2026, 11, 29))  # a Sunday
+        assert "day_off" in {v.rule for v in plan_calendar(s, local).violations}
+        code, data = plan_workbook(s, local, "en")
+        assert code == "2026-11" and data[:2] == b"PK"
 
 
 def test_deterministic_mode_gives_the_same_plan() -> None:
