@@ -17,6 +17,7 @@ from sqlalchemy import Engine, func, select
 
 from conftest import make_client, sign_in
 from sqm.domain import instrument_draft
+from sqm.domain.errors import MissingError
 from sqm.domain.instrument import QuestionType
 from sqm.domain.instrument_templates import TEMPLATES
 from sqm.domain.org import StoreTier
@@ -729,3 +730,21 @@ def test_a_scoped_analyst_targets_only_stores_in_scope(demo_engine: Engine) -> N
 def test_docstring_examples(module: object) -> None:
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)  # type: ignore[arg-type]
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_an_unknown_instrument_or_version_is_404(
+    client_as: Callable[[str], TestClient], demo_engine: Engine
+) -> None:
+    c = client_as("analyst")
+    for path in (
+        "/survey-design/instruments/no_such",
+        "/survey-design/instruments/no_such/edit",
+        "/survey-design/instruments/no_such/versions/1/preview",
+        "/survey-design/instruments/no_such/versions/1/form",
+    ):
+        assert c.get(path).status_code == 404, path
+    with make_sessionmaker(demo_engine)() as s:
+        with pytest.raises(MissingError, match="no such instrument"):
+            design.instrument_row(s, "no_such")
+    r = c.post("/survey-design/instruments/no_such/edit", data={"op": "save", "code": "x"})
+    assert r.status_code == 404

@@ -25,7 +25,7 @@ from typing import Literal, TypeVar
 from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 
-from sqm.domain.errors import RuleError
+from sqm.domain.errors import MissingError, RuleError
 from sqm.domain.instrument import QuestionType, Text
 from sqm.domain.instrument_draft import (
     NAME_MAX,
@@ -185,6 +185,15 @@ def version_row(session: Session, code: str, version: int) -> SurveyInstrument |
             SurveyInstrument.code == code, SurveyInstrument.version == version
         )
     )
+
+
+def instrument_row(session: Session, code: str, version: int | None = None) -> SurveyInstrument:
+    """Version ``version`` of instrument ``code`` (the latest when None); raises
+    :class:`~sqm.domain.errors.MissingError` (404) when there is none."""
+    row = latest_row(session, code) if version is None else version_row(session, code, version)
+    if row is None:
+        raise MissingError("no such instrument or version")
+    return row
 
 
 def template_choices() -> list[tuple[str, Text]]:

@@ -26,7 +26,7 @@ import json
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
@@ -55,7 +55,6 @@ from sqm.services.surveys.fielding import instrument_of
 from sqm.services.surveys.links import survey_url
 from sqm.store.models import SurveyInstrument
 from sqm.web.deps import Db, csrf_protect, load_form
-from sqm.web.errors import NotFound
 from sqm.web.permissions import SurveyManager
 from sqm.web.surveys.deps import Signer
 from sqm.web.templating import render, request_locale, templates
@@ -172,9 +171,10 @@ def instruments_page(request: Request, p: SurveyManager, db: Db) -> HTMLResponse
 
 
 @router.get("/instruments/new", response_class=HTMLResponse)
-def new_instrument_page(request: Request, p: SurveyManager, db: Db) -> HTMLResponse:
+def new_instrument_page(
+    request: Request, p: SurveyManager, db: Db, template: str = "nps_csat"
+) -> HTMLResponse:
     """Choose a template (or an empty instrument), a code and names."""
-    template = request.query_params.get("template", "nps_csat")
     template = template if template in dict(design.template_choices()) or template == "" else ""
     values = {
         "template": template,
@@ -213,18 +213,12 @@ def new_instrument(
     return _editor(request, result.draft, None, is_new=True)
 
 
-def _instrument_or_404(db: Session, code: str, version: int | None = None) -> SurveyInstrument:
-    """Version ``version`` of instrument ``code`` (the latest when None), or 404."""
-    row = design.latest_row(db, code) if version is None else design.version_row(db, code, version)
-    if row is None:
-        raise NotFound("no such instrument or version")
-    return row
-
-
 @router.get("/instruments/{code}", response_class=HTMLResponse)
-def instrument_page(request: Request, code: str, p: SurveyManager, db: Db) -> HTMLResponse:
+def instrument_page(
+    request: Request, code: str, p: SurveyManager, db: Db, saved: str | None = None
+) -> HTMLResponse:
     """The versions of one instrument with their answers, previews, and the editor link."""
-    latest = _instrument_or_404(db, code)
+    latest = design.instrument_row(db, code)
     return render(
         request,
         "surveys/design_instrument.html",
@@ -232,7 +226,7 @@ def instrument_page(request: Request, code: str, p: SurveyManager, db: Db) -> HT
             "row": latest,
             "inst": instrument_of(latest),
             "versions": design.version_history(db, code),
-            "saved": request.query_params.get("saved"),
+            "saved": saved,
         },
     )
 
@@ -289,7 +283,7 @@ def _editor(
 @router.get("/instruments/{code}/edit", response_class=HTMLResponse)
 def edit_page(request: Request, code: str, p: SurveyManager, db: Db) -> HTMLResponse:
     """The editor on the latest version of the instrument."""
-    latest = _instrument_or_404(db, code)
+    latest = design.instrument_row(db, code)
     return _editor(
         request,
         draft_of(instrument_of(latest)),
@@ -306,7 +300,7 @@ def edit(
     """A structural edit (``op`` = ``add_question:0`` …) re-renders the draft; ``op`` =
     ``save`` checks and stores it (422 with the messages next to the fields otherwise)."""
     is_new = form.is_new == "1"
-    latest = None if is_new else _instrument_or_404(db, code)
+    latest = None if is_new else design.instrument_row(db, code)
     draft = unflatten(form.fields())
     draft.code = code
     if latest is not None:
@@ -339,10 +333,11 @@ def preview_page(
     version: int,
     p: SurveyManager,
     db: Db,
+    lang: str | None = None,
 ) -> HTMLResponse:
     """The phone form of one version in a phone-sized frame (answers cannot be sent)."""
-    row = _instrument_or_404(db, code, version)
-    lang = request.query_params.get("lang") or request_locale(request)
+    row = design.instrument_row(db, code, version)
+    lang = lang or request_locale(request)
     return render(
         request,
         "surveys/design_preview.html",
@@ -357,12 +352,13 @@ def preview_form(
     version: int,
     p: SurveyManager,
     db: Db,
+    lang: str | None = None,
 ) -> HTMLResponse:
     """The customers' form template itself, for the preview frame. The browser is told that
     this page may submit no form (``form-action 'none'``) and may only be framed by SQM."""
-    row = _instrument_or_404(db, code, version)
+    row = design.instrument_row(db, code, version)
     inst = instrument_of(row)
-    lang = "en" if request.query_params.get("lang") == "en" else "zh"
+    lang = "en" if lang == "en" else "zh"
     response = templates.TemplateResponse(
         request,
         "surveys/public_form.html",
@@ -395,10 +391,21 @@ def _calc(values: Mapping[str, str]) -> design.SampleSize:
     )
 
 
+class CalcQuery(BaseModel):
+    """The sample-size calculator's inputs (margin, confidence, population, sd), as typed."""
+
+    calc_margin: str = ""
+    calc_confidence: str = ""
+    calc_population: str = ""
+    calc_sd: str = ""
+
+
 @router.get("/sample-size", response_class=HTMLResponse)
-def sample_size_fragment(request: Request, p: SurveyManager) -> HTMLResponse:
+def sample_size_fragment(
+    request: Request, p: SurveyManager, q: Annotated[CalcQuery, Query()]
+) -> HTMLResponse:
     """The calculator's result (an HTML fragment, refreshed live as the inputs change)."""
-    return render(request, "surveys/design_sample_size.html", {"calc": _calc(request.query_params)})
+    return render(request, "surveys/design_sample_size.html", {"calc": _calc(q.model_dump())})
 
 
 # ---------------------------------------------------------------- waves
@@ -464,10 +471,11 @@ def _wave_page(
 
 
 @router.get("/waves/new", response_class=HTMLResponse)
-def new_wave_page(request: Request, p: SurveyManager, db: Db) -> HTMLResponse:
+def new_wave_page(
+    request: Request, p: SurveyManager, db: Db, instrument_id: str = ""
+) -> HTMLResponse:
     """The new-wave form (``?instrument_id=`` preselects an instrument version)."""
-    req = design.WaveRequest()
-    req.instrument_id = request.query_params.get("instrument_id", "")
+    req = design.WaveRequest(instrument_id=instrument_id)
     periods = design.period_choices(db)
     open_periods = [x for x in periods if x.status == "open"]
     if periods:
