@@ -16,6 +16,8 @@ nothing is written while any of them stands.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -697,6 +699,24 @@ def allocation_preview(plan: WavePlan) -> AllocationPreview:
         at_minimum=sum(r.at_minimum for r in rows),
         segments=tuple(plan.segment_shares) if plan.segment_shares else (),
     )
+
+
+def plan_fingerprint(plan: WavePlan) -> str:
+    """What the analyst saw in the preview of a wave plan: the page sends it back with
+    *create*, and a wave is created only when the plan checked again has the same
+    fingerprint (nothing changed since the preview)."""
+    content = {
+        "code": plan.code,
+        "name": plan.name,
+        "period": plan.period.id,
+        "instrument": plan.instrument.id,
+        "cells": [[c.unit, c.segment, c.target] for c in plan.cells],
+        "policy": plan.full_policy.value,
+        "link": plan.link_mode.value,
+        "tokens": plan.tokens_per_store,
+        "status": plan.status.value,
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
 def create_planned_wave(

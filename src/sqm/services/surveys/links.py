@@ -17,6 +17,7 @@ payload under the server secret (RFC 2104), truncated to 128 bits.
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
 import hmac
 import io
@@ -270,3 +271,26 @@ def qr_image(data: str, fmt: str) -> bytes:
     if fmt == "svg":
         return qr_svg(data).encode("utf-8")
     raise MissingError("QR codes come as .png or .svg")
+
+
+def token_links(base_url: str, tokens: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
+    """The public URLs of single-use tokens, by store code.
+
+    >>> token_links("https://sqm.example/", {"S001": ["t.a.b"]})
+    {'S001': ['https://sqm.example/s/t.a.b']}
+    """
+    return {unit: [survey_url(base_url, t) for t in toks] for unit, toks in tokens.items()}
+
+
+def links_csv(links: Mapping[str, Iterable[str]]) -> str:
+    """Links by store as CSV text (``store,link``, one row per link) to hand to a mailer.
+
+    >>> links_csv({"S001": ["https://x/s/1", "https://x/s/2"]}).splitlines()
+    ['store,link', 'S001,https://x/s/1', 'S001,https://x/s/2']
+    """
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["store", "link"])
+    for unit, urls in links.items():
+        writer.writerows([unit, u] for u in urls)
+    return buf.getvalue()

@@ -19,10 +19,6 @@ Opening and closing a wave is on the wave's own page (``/surveys/{id}``).
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
-import json
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -52,7 +48,7 @@ from sqm.domain.wave import FullPolicy, LinkMode
 from sqm.services.scope import Principal
 from sqm.services.surveys import design
 from sqm.services.surveys.fielding import instrument_of
-from sqm.services.surveys.links import survey_url
+from sqm.services.surveys.links import links_csv, token_links
 from sqm.store.models import SurveyInstrument
 from sqm.web.deps import Db, csrf_protect, load_form
 from sqm.web.permissions import SurveyManager
@@ -411,22 +407,6 @@ def sample_size_fragment(
 # ---------------------------------------------------------------- waves
 
 
-def _fingerprint(plan: design.WavePlan) -> str:
-    """What the analyst saw in the preview: a wave is created only as previewed."""
-    content = {
-        "code": plan.code,
-        "name": plan.name,
-        "period": plan.period.id,
-        "instrument": plan.instrument.id,
-        "cells": [[c.unit, c.segment, c.target] for c in plan.cells],
-        "policy": plan.full_policy.value,
-        "link": plan.link_mode.value,
-        "tokens": plan.tokens_per_store,
-        "status": plan.status.value,
-    }
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
-
-
 def _wave_page(
     request: Request,
     db: Session,
@@ -460,7 +440,7 @@ def _wave_page(
             "link_modes": [m.value for m in LinkMode],
             "plan": plan,
             "preview": design.allocation_preview(plan) if plan is not None else None,
-            "fingerprint": _fingerprint(plan) if plan is not None else "",
+            "fingerprint": design.plan_fingerprint(plan) if plan is not None else "",
             "tier_label": design.tier_label,
             "calc": calc,
             "calc_values": calc_values,
@@ -508,7 +488,7 @@ def new_wave(
         )
     if form.action != "create":
         return _wave_page(request, db, p, req, plan=plan, calc_values=calc_values)
-    if form.previewed != _fingerprint(plan):
+    if form.previewed != design.plan_fingerprint(plan):
         return _wave_page(
             request,
             db,
@@ -522,13 +502,7 @@ def new_wave(
     wave, tokens = design.create_planned_wave(db, signer, plan)
     if not tokens:
         return RedirectResponse(f"/surveys/{wave.id}", status_code=303)
-    base = str(request.base_url).rstrip("/")
-    links = {unit: [survey_url(base, t) for t in toks] for unit, toks in tokens.items()}
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(["store", "link"])
-    for unit, urls in links.items():
-        writer.writerows([unit, u] for u in urls)
+    links = token_links(str(request.base_url), tokens)
     return render(
         request,
         "surveys/design_wave_created.html",
@@ -536,7 +510,7 @@ def new_wave(
             "wave": wave,
             "links": links,
             "stores": {s.code: s for s in plan.stores},
-            "csv": buf.getvalue(),
+            "csv": links_csv(links),
         },
         status_code=201,
     )
