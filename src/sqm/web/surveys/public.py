@@ -61,6 +61,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     "thanks": {"zh": "感谢您的参与！", "en": "Thank you for taking part!"},
 }
 
+REFUSAL_STATUS: dict[str, int] = {
+    "token_used": 410,
+    "wave_closed": 410,
+    "cell_closed": 409,
+    "screened_out": 200,
+    "duplicate": 200,
+    "rate_limited": 429,
+}
+"""The HTTP status of each submission that was not stored (by outcome)."""
+
 
 _TARGET_TTL_S = 3.0  # links are looked up once; the write re-reads the wave's status
 
@@ -223,12 +233,5 @@ async def survey_submit(
                 "key": "thanks",
             },
         )
-    status = {
-        "token_used": 410,
-        "wave_closed": 410,
-        "cell_closed": 409,
-        "screened_out": 200,
-        "duplicate": 200,
-        "rate_limited": 429,
-    }
-    return _message(request, result.outcome.value, lang, status.get(result.outcome.value, 400))
+    key = result.outcome.value
+    return _message(request, key, lang, REFUSAL_STATUS.get(key, 400))
