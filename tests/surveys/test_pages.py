@@ -181,3 +181,28 @@ def test_import_page_and_amendment_api(
         .status_code
         == 403
     )
+
+
+def test_posted_answers_are_read_through_the_form_model(
+    demo_engine: Engine, waves: dict[str, object]
+) -> None:
+    """The public form's fields are the instrument's: every posted field reaches the
+    instrument, a field sent twice keeps its last value, fields it does not ask are
+    dropped, and ``lang`` is the form's own."""
+    from sqlalchemy import select
+
+    from sqm.store.engine import make_sessionmaker
+    from sqm.store.models import SurveyResponse
+
+    public = make_client(demo_engine)
+    link = "/s/" + _signer().open_link("T-SQ", str(waves["own"]))
+    form: dict[str, str | list[str]] = dict(_servqual_form(), lang="en", not_a_question="x")
+    form["T1_p"] = ["3", "4"]
+    r = public.post(link, data=form)
+    assert r.status_code == 200 and "Thank you" in r.text
+    with make_sessionmaker(demo_engine)() as s:
+        stored = s.scalars(
+            select(SurveyResponse).where(SurveyResponse.wave_id == waves["sq"])
+        ).one()
+        assert stored.answers["T1_p"] == 4 and "not_a_question" not in stored.answers
+        assert stored.lang == "en"

@@ -555,6 +555,10 @@ def test_a_wave_is_previewed_then_created_with_proportional_quotas(engine: Engin
         assert (wave.status, wave.link_mode, wave.full_policy) == ("open", "open", "over_quota")
     assert r.headers["location"] == f"/surveys/{wave.id}"
     assert "2026-11-quick" in c.get("/surveys").text
+    # the wave as the analyst sees it (scope, quota, count: the same queries on PostgreSQL)
+    assert c.get(f"/surveys/{wave.id}").status_code == 200
+    count = c.get(f"/api/v1/surveys/waves/{wave.id}/responses/count").json()
+    assert count == {"wave": "2026-11-quick", "responses": 0}
 
 
 def test_interlocked_quotas_split_each_store_by_segment(demo_engine: Engine) -> None:
