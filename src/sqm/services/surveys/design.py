@@ -16,6 +16,8 @@ nothing is written while any of them stands.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,7 +27,7 @@ from typing import Literal, TypeVar
 from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 
-from sqm.domain.errors import RuleError
+from sqm.domain.errors import MissingError, RuleError
 from sqm.domain.instrument import QuestionType, Text
 from sqm.domain.instrument_draft import (
     NAME_MAX,
@@ -185,6 +187,15 @@ def version_row(session: Session, code: str, version: int) -> SurveyInstrument |
             SurveyInstrument.code == code, SurveyInstrument.version == version
         )
     )
+
+
+def instrument_row(session: Session, code: str, version: int | None = None) -> SurveyInstrument:
+    """Version ``version`` of instrument ``code`` (the latest when None); raises
+    :class:`~sqm.domain.errors.MissingError` (404) when there is none."""
+    row = latest_row(session, code) if version is None else version_row(session, code, version)
+    if row is None:
+        raise MissingError("no such instrument or version")
+    return row
 
 
 def template_choices() -> list[tuple[str, Text]]:
@@ -688,6 +699,24 @@ def allocation_preview(plan: WavePlan) -> AllocationPreview:
         at_minimum=sum(r.at_minimum for r in rows),
         segments=tuple(plan.segment_shares) if plan.segment_shares else (),
     )
+
+
+def plan_fingerprint(plan: WavePlan) -> str:
+    """What the analyst saw in the preview of a wave plan: the page sends it back with
+    *create*, and a wave is created only when the plan checked again has the same
+    fingerprint (nothing changed since the preview)."""
+    content = {
+        "code": plan.code,
+        "name": plan.name,
+        "period": plan.period.id,
+        "instrument": plan.instrument.id,
+        "cells": [[c.unit, c.segment, c.target] for c in plan.cells],
+        "policy": plan.full_policy.value,
+        "link": plan.link_mode.value,
+        "tokens": plan.tokens_per_store,
+        "status": plan.status.value,
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
 def create_planned_wave(

@@ -12,6 +12,7 @@ option, ``<field>_<code>``, the usual SPSS layout ("multiple dichotomy set").
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,9 +20,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyreadstat
+from sqlalchemy.orm import Session
 
-from sqm.domain.errors import RuleError
+from sqm.domain.errors import MissingError, RuleError
 from sqm.domain.instrument import AnswerField, Instrument, QuestionType, Text
+from sqm.services.surveys.fielding import answers_frame, instrument_of
+from sqm.store.models import SurveyWave
 
 META_LABELS: dict[str, Text] = {
     "respondent_id": Text("受访者编号", "Respondent ID"),
@@ -207,3 +211,26 @@ def to_sav(answers: pd.DataFrame, inst: Instrument, lang: str = "zh") -> bytes:
         path = Path(tmp) / "answers.sav"
         write_sav(answers, inst, path, lang)
         return path.read_bytes()
+
+
+MEDIA_TYPES: dict[str, str] = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "sav": "application/x-spss-sav",
+}
+"""The export formats (file extension → media type of the download)."""
+
+
+def wave_answers_file(
+    session: Session, wave: SurveyWave, unit_ids: Sequence[int], fmt: str, lang: str = "zh"
+) -> bytes:
+    """The raw answers of ``wave`` from the stores ``unit_ids`` as a ``fmt`` file (``csv``,
+    ``xlsx`` or ``sav``, see :data:`MEDIA_TYPES`), labelled in ``lang``.
+
+    An unknown format raises :class:`MissingError` (the download does not exist).
+    """
+    writers = {"csv": to_csv, "xlsx": to_excel, "sav": to_sav}
+    if fmt not in writers:
+        raise MissingError("exports come as .csv, .xlsx or .sav")
+    frame = answers_frame(session, [wave.id], unit_ids=unit_ids)
+    return writers[fmt](frame, instrument_of(wave.instrument), lang)

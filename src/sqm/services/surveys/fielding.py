@@ -40,12 +40,20 @@ from sqm.domain.errors import RuleError
 from sqm.domain.instrument import (
     FieldError,
     Instrument,
+    QuestionType,
     coerce_answers,
     revise,
     validate_answers,
 )
 from sqm.domain.instrument_templates import SEGMENT_CODES
 from sqm.domain.wave import ANY_SEGMENT, FullPolicy, LinkMode, QuotaCell, Wave, WaveStatus
+from sqm.ingest.survey_answers import (
+    AnswerImportError,
+    ColumnMapping,
+    import_answers,
+    read_table,
+    suggest_mapping,
+)
 from sqm.services.surveys.links import (
     GuardDecision,
     LinkError,
@@ -932,3 +940,77 @@ def import_into_wave(
             session.rollback()
             raise
     return len(rows)
+
+
+@dataclass(frozen=True)
+class FileImport:
+    """An uploaded file imported into a wave: ``done`` answers stored, or the problems
+    (row by row, in both languages) that refused the whole file."""
+
+    done: int | None
+    errors: list[dict[str, Any]]
+
+
+def import_file(
+    session: Session,
+    factory: sessionmaker[Session],
+    wave: SurveyWave,
+    unit_ids: Sequence[int],
+    data: bytes,
+    filename: str,
+    *,
+    mapping_json: str = "",
+    skip_rows: str = "0",
+) -> FileImport:
+    """Check every row of a questionnaire platform's export (CSV/XLSX) and import all of it
+    into ``wave`` (:func:`import_into_wave`), or report every problem and import nothing.
+
+    Rows must name a store of the wave among ``unit_ids`` (the caller's scope). Without
+    ``mapping_json`` (a saved :class:`ColumnMapping`) the columns are matched to the
+    instrument's fields by :func:`suggest_mapping`; ``skip_rows`` header rows are skipped.
+    """
+    inst = instrument_of(wave.instrument)
+    quota = quota_rows(session, wave, unit_ids)
+    units = set(quota["unit"]) if not quota.empty else set()
+    try:
+        table = read_table(data, filename)
+        mapping_text = mapping_json.strip()
+        mapping = (
+            ColumnMapping.from_json(mapping_text)
+            if mapping_text
+            else suggest_mapping(table.columns, inst)
+        )
+        mapping.skip_rows = int(skip_rows) if skip_rows.isdigit() else 0
+        imported = import_answers(table, inst, mapping, known_units=units)
+        return FileImport(import_into_wave(factory, wave.id, imported.answers), [])
+    except AnswerImportError as exc:
+        return FileImport(None, [e.to_dict() for e in exc.errors])
+    except ImportRefused as exc:
+        return FileImport(
+            None, [{"row": "", "column": "", "field": "", "zh": x, "en": x} for x in exc.problems]
+        )
+
+
+def answers_from_form(inst: Instrument, form: Mapping[str, Any]) -> dict[str, Any]:
+    """The instrument's answers out of a posted form given as ``name → value``, where a
+    field sent several times (a multiple-choice question) maps to the list of its values.
+
+    Fields the instrument does not ask are dropped, blank answers are left out, text is
+    stripped; a single-choice field sent twice keeps its last value (as a browser's form
+    parser does).
+
+    >>> from sqm.domain.instrument_templates import nps_csat
+    >>> answers_from_form(nps_csat(), {"nps": " 9 ", "csat": "", "csrf_token": "x"})
+    {'nps': '9'}
+    """
+    out: dict[str, Any] = {}
+    for f in inst.fields():
+        value = form.get(f.name)
+        values = value if isinstance(value, list) else [] if value is None else [value]
+        if f.qtype is QuestionType.MULTIPLE:
+            if values:
+                out[f.name] = values
+            continue
+        if values and str(values[-1]).strip() != "":
+            out[f.name] = str(values[-1]).strip()
+    return out

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from sqm.domain.instrument_templates import INTERCEPT_ITEMS as SURVEY_ITEMS
 from sqm.domain.plan_indicators import INTERCEPT_ITEMS as PLAN_ITEMS
-from sqm.services.surveys import analysis as sa
+from sqm.services.surveys import analysis
 from sqm.services.surveys.fielding import answers_frame, instrument_of
 from sqm.store.models import OrgUnit, Period, SurveyInstrument, SurveyWave
 
@@ -60,7 +60,7 @@ def survey_values(session: Session, period: Period) -> pd.DataFrame:
         frame = answers_frame(session, [wave.id])
         if len(frame) < 2:
             continue
-        gaps = sa.servqual_gaps(frame, instrument_of(wave.instrument), by="unit")
+        gaps = analysis.servqual_gaps(frame, instrument_of(wave.instrument), by="unit")
         sq = gaps[gaps["code"] == "SQ"]
         parts.append(
             pd.DataFrame(
@@ -80,8 +80,8 @@ def survey_values(session: Session, period: Period) -> pd.DataFrame:
         inst = instrument_of(wave.instrument)
         fmap = inst.field_map()
         cols = [c for c in [*ITEM_REFS, "overall"] if c in frame.columns]
-        groups = sa._groups(frame, ["unit"])
-        st = sa.grouped_stats(frame[cols].to_numpy(dtype=np.float64), groups)
+        groups = analysis._groups(frame, ["unit"])
+        st = analysis.grouped_stats(frame[cols].to_numpy(dtype=np.float64), groups)
         units = groups.keys["unit"].map(ids).to_numpy()
         for j, col in enumerate(cols):
             points = float(fmap[col].maximum or 5)
@@ -98,7 +98,7 @@ def survey_values(session: Session, period: Period) -> pd.DataFrame:
                 )
             )
         if "nps" in frame.columns:
-            nps = sa.nps_by(frame, "unit")
+            nps = analysis.nps_by(frame, "unit")
             if not nps.empty:
                 parts.append(
                     pd.DataFrame(

@@ -17,6 +17,7 @@ payload under the server secret (RFC 2104), truncated to 128 bits.
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
 import hmac
 import io
@@ -25,7 +26,7 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -34,7 +35,7 @@ import qrcode
 import qrcode.image.pure
 import qrcode.image.svg
 
-from sqm.domain.errors import RuleError
+from sqm.domain.errors import MissingError, RuleError
 
 _SIG_BYTES = 16
 _NONCE_BYTES = 16
@@ -240,3 +241,56 @@ def survey_url(base_url: str, token: str, lang: str | None = None) -> str:
     """The public URL of a survey link: ``<base>/s/<token>`` (``?lang=en`` when asked)."""
     url = f"{base_url.rstrip('/')}/s/{token}"
     return f"{url}?lang={lang}" if lang else url
+
+
+def open_links(
+    signer: LinkSigner, base_url: str, wave_code: str, unit_codes: Iterable[str]
+) -> dict[str, str]:
+    """The public URL of each store's open link in a wave, by store code.
+
+    >>> signer = LinkSigner(b"0123456789abcdef")
+    >>> list(open_links(signer, "https://sqm.example", "W1", ["S001"]))
+    ['S001']
+    """
+    return {u: survey_url(base_url, signer.open_link(wave_code, u)) for u in unit_codes}
+
+
+QR_FORMATS: dict[str, str] = {"png": "image/png", "svg": "image/svg+xml"}
+"""The QR code image formats (file extension → media type)."""
+
+
+def qr_image(data: str, fmt: str) -> bytes:
+    """The QR code of ``data`` as a ``png`` or ``svg`` image (see :data:`QR_FORMATS`);
+    another format raises :class:`~sqm.domain.errors.MissingError`.
+
+    >>> qr_image("https://sqm.example/s/x", "svg")[:5]
+    b'<?xml'
+    """
+    if fmt == "png":
+        return qr_png(data)
+    if fmt == "svg":
+        return qr_svg(data).encode("utf-8")
+    raise MissingError("QR codes come as .png or .svg")
+
+
+def token_links(base_url: str, tokens: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
+    """The public URLs of single-use tokens, by store code.
+
+    >>> token_links("https://sqm.example/", {"S001": ["t.a.b"]})
+    {'S001': ['https://sqm.example/s/t.a.b']}
+    """
+    return {unit: [survey_url(base_url, t) for t in toks] for unit, toks in tokens.items()}
+
+
+def links_csv(links: Mapping[str, Iterable[str]]) -> str:
+    """Links by store as CSV text (``store,link``, one row per link) to hand to a mailer.
+
+    >>> links_csv({"S001": ["https://x/s/1", "https://x/s/2"]}).splitlines()
+    ['store,link', 'S001,https://x/s/1', 'S001,https://x/s/2']
+    """
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["store", "link"])
+    for unit, urls in links.items():
+        writer.writerows([unit, u] for u in urls)
+    return buf.getvalue()

@@ -11,6 +11,7 @@ each store's quota is split over customer segments
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -158,3 +159,28 @@ def sample_size_for_margin(
         p=0.5 if proportion is None else proportion,
         population=population,
     )
+
+
+def margin_calculator(margin: str | None, population: str | None = None) -> dict[str, Any] | None:
+    """The sample-size calculator of the waves page, from its typed inputs: ``margin`` in
+    percentage points and an optional ``population``. None when no margin is given;
+    ``{"error": …}`` when an input is not a usable number.
+
+    >>> margin_calculator("5", "2000")
+    {'margin': 5.0, 'population': 2000.0, 'n': 323}
+    >>> margin_calculator("x")["error"]
+    "could not convert string to float: 'x'"
+    """
+    if not margin:
+        return None
+    try:
+        m = float(margin) / 100.0
+        pop_raw = population or ""
+        pop = float(pop_raw) if pop_raw.strip() else None
+        return {
+            "margin": float(margin),
+            "population": pop,
+            "n": sample_size_for_margin(m, population=pop),
+        }
+    except ValueError as exc:
+        return {"error": str(exc)}

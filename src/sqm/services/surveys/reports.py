@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from sqm.domain.errors import RuleError
 from sqm.domain.instrument import Facet, Instrument, QuestionType
-from sqm.services.surveys import analysis as sa
+from sqm.services.surveys import analysis
 from sqm.services.surveys.fielding import answers_frame, instrument_of, quota_rows
 from sqm.store.models import OrgUnit, Period, SurveyInstrument, SurveyWave
 
@@ -76,7 +76,7 @@ def wave_report(
             {"zh": "答卷太少，暂不分析。", "en": "Too few answers to analyse yet."}
         )
         return report
-    report["counts"] = _records(sa.response_counts(frame, ["unit", "segment_name"]))
+    report["counts"] = _records(analysis.response_counts(frame, ["unit", "segment_name"]))
     try:
         if inst.kind == "servqual":
             report.update(_servqual(session, wave, inst, frame, unit_ids))
@@ -85,12 +85,12 @@ def wave_report(
         elif inst.kind == "nps_csat":
             report.update(_nps_block(frame, "csat"))
         elif inst.kind == "ecsi":
-            res = sa.satisfaction_index(frame, inst, by="province", n_boot=n_boot)
+            res = analysis.satisfaction_index(frame, inst, by="province", n_boot=n_boot)
             report["satisfaction_index"] = _records(res.index)
             report["ecsi_r2"] = {k: round(float(v), 4) for k, v in res.r2.items()}
         elif inst.kind == "staff":
             report["reliability"] = _records(
-                sa.reliability_by_dimension(frame, inst, Facet.EXPECTATION)
+                analysis.reliability_by_dimension(frame, inst, Facet.EXPECTATION)
             )
             report.update(_gap1(session, wave, inst, frame, unit_ids))
     except RuleError as exc:
@@ -118,27 +118,31 @@ def _servqual(
     unit_ids: Sequence[int] | None,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    _attempt(out, "gaps", lambda: _records(sa.servqual_gaps(frame, inst)))
+    _attempt(out, "gaps", lambda: _records(analysis.servqual_gaps(frame, inst)))
     _attempt(
         out,
         "gaps_by_store",
-        lambda: _records((g := sa.servqual_gaps(frame, inst, by="unit"))[g["level"] != "item"]),
+        lambda: _records(
+            (g := analysis.servqual_gaps(frame, inst, by="unit"))[g["level"] != "item"]
+        ),
     )
     if frame["segment_name"].notna().all():
         _attempt(
             out,
             "gaps_by_segment",
             lambda: _records(
-                (g := sa.servqual_gaps(frame, inst, by="segment_name"))[g["level"] != "item"]
+                (g := analysis.servqual_gaps(frame, inst, by="segment_name"))[g["level"] != "item"]
             ),
         )
     _attempt(
         out,
         "reliability",
-        lambda: _records(sa.reliability_by_dimension(frame, inst, Facet.PERCEPTION)),
+        lambda: _records(analysis.reliability_by_dimension(frame, inst, Facet.PERCEPTION)),
     )
     _attempt(
-        out, "ipa", lambda: _records(sa.ipa_servqual(frame, inst).reset_index(names="dimension"))
+        out,
+        "ipa",
+        lambda: _records(analysis.ipa_servqual(frame, inst).reset_index(names="dimension")),
     )
     _attempt(out, "gaps_weighted", lambda: _weighted_gaps(session, frame, inst))
     out["trend"] = _trend(session, inst.code, unit_ids, lambda f, i: _sq_of(f, i))
@@ -153,8 +157,8 @@ def _weighted_gaps(session: Session, frame: pd.DataFrame, inst: Instrument) -> d
     population = {u: float(customers.get(u) or 0) for u in frame["unit"].unique()}
     if any(v <= 0 for v in population.values()):
         raise RuleError("some stores have no customer number to weight by")
-    w = sa.weight_answers(frame, cells=["unit"], population=population)
-    gaps = sa.servqual_gaps(frame, inst, weights=w.weights.to_numpy())
+    w = analysis.weight_answers(frame, cells=["unit"], population=population)
+    gaps = analysis.servqual_gaps(frame, inst, weights=w.weights.to_numpy())
     return {
         "method": "post-stratification by store to customer numbers",
         "deff": round(w.deff, 4),
@@ -164,7 +168,7 @@ def _weighted_gaps(session: Session, frame: pd.DataFrame, inst: Instrument) -> d
 
 
 def _sq_of(frame: pd.DataFrame, inst: Instrument) -> dict[str, float]:
-    g = sa.servqual_gaps(frame, inst)
+    g = analysis.servqual_gaps(frame, inst)
     row = g[g["code"] == "SQ"].iloc[0]
     return {
         "value": float(row["gap"]),
@@ -185,7 +189,9 @@ def _intercept(
         f.name for f in inst.fields() if f.qtype is QuestionType.LIKERT and f.dimension != "overall"
     ]
     fmap = inst.field_map()
-    means = sa.grouped_stats(frame[items].to_numpy(dtype=np.float64), sa._groups(frame, []))
+    means = analysis.grouped_stats(
+        frame[items].to_numpy(dtype=np.float64), analysis._groups(frame, [])
+    )
     item_rows = [
         {
             "item": i,
@@ -200,14 +206,14 @@ def _intercept(
     ]
     out: dict[str, Any] = {"items": _records(pd.DataFrame(item_rows))}
     if len(frame) >= 30:
-        out["ipa"] = _records(sa.ipa_items(frame, inst).reset_index(names="item"))
+        out["ipa"] = _records(analysis.ipa_items(frame, inst).reset_index(names="item"))
     out.update(_nps_block(frame, "overall"))
     out["trend"] = _trend(session, inst.code, unit_ids, lambda f, i: _nps_of(f))
     return out
 
 
 def _nps_of(frame: pd.DataFrame) -> dict[str, float]:
-    r = sa.nps_by(frame).iloc[0]
+    r = analysis.nps_by(frame).iloc[0]
     return {
         "value": float(r["nps"]),
         "lower": float(r["lower"]),
@@ -219,14 +225,14 @@ def _nps_of(frame: pd.DataFrame) -> dict[str, float]:
 def _nps_block(frame: pd.DataFrame, satisfaction: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if "nps" in frame.columns and frame["nps"].notna().sum() >= 2:
-        out["nps"] = _records(sa.nps_by(frame))[0]
-        by_store = sa.nps_by(frame, "unit")
+        out["nps"] = _records(analysis.nps_by(frame))[0]
+        by_store = analysis.nps_by(frame, "unit")
         out["nps_by_store"] = _records(by_store[["unit", "nps", "lower", "upper", "n"]])
     if satisfaction in frame.columns:
-        st = sa.grouped_stats(
-            frame[[satisfaction]].to_numpy(dtype=np.float64), sa._groups(frame, ["unit"])
+        st = analysis.grouped_stats(
+            frame[[satisfaction]].to_numpy(dtype=np.float64), analysis._groups(frame, ["unit"])
         )
-        keys = sa._groups(frame, ["unit"]).keys
+        keys = analysis._groups(frame, ["unit"]).keys
         out["satisfaction_by_store"] = [
             {"unit": u, "mean": round(float(st["mean"][k, 0]), 4), "n": int(st["n"][k, 0])}
             for k, u in enumerate(keys["unit"])
@@ -253,7 +259,7 @@ def _gap1(
     if len(customers) < 3:
         return {}
     return {
-        "gap1": _records(sa.gap1(frame, customers, instrument_of(customer_wave.instrument))),
+        "gap1": _records(analysis.gap1(frame, customers, instrument_of(customer_wave.instrument))),
         "gap1_wave": customer_wave.code,
     }
 

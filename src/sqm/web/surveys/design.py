@@ -19,18 +19,14 @@ Opening and closing a wave is on the wave's own page (``/surveys/{id}``).
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
-import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
-from sqm.domain.errors import RuleError
 from sqm.domain.instrument import (
     PROFILE_DIMENSION,
     ConditionOp,
@@ -48,16 +44,15 @@ from sqm.domain.instrument_draft import (
     unflatten,
 )
 from sqm.domain.org import TIER_LABELS, StoreTier
-from sqm.domain.roles import Permission
 from sqm.domain.wave import FullPolicy, LinkMode
 from sqm.services.scope import Principal
-from sqm.services.surveys import design as sd
+from sqm.services.surveys import design
 from sqm.services.surveys.fielding import instrument_of
-from sqm.services.surveys.links import survey_url
+from sqm.services.surveys.links import links_csv, token_links
 from sqm.store.models import SurveyInstrument
-from sqm.web.deps import csrf_protect, get_db, load_form, require
-from sqm.web.errors import InvalidInput, NotFound
-from sqm.web.surveys.pages import _signer
+from sqm.web.deps import Db, csrf_protect, load_form
+from sqm.web.permissions import SurveyManager
+from sqm.web.surveys.deps import Signer
 from sqm.web.templating import render, request_locale, templates
 
 router = APIRouter(
@@ -65,49 +60,121 @@ router = APIRouter(
     include_in_schema=False,
     dependencies=[Depends(load_form), Depends(csrf_protect)],
 )
-manager = require(Permission.MANAGE_SURVEYS)
 
 
-def _form(request: Request) -> dict[str, list[str]]:
-    """The posted form as ``key → values`` (text values only)."""
-    form = request.scope.get("sqm.form")
-    if form is None:
-        return {}
-    out: dict[str, list[str]] = {}
-    for key, value in form.multi_items():
-        if isinstance(value, str):
-            out.setdefault(key, []).append(value)
-    return out
+class _Form(BaseModel):
+    # a form's text fields come stripped, as typed values are checked by the services
+    model_config = ConfigDict(str_strip_whitespace=True)
 
 
-def _one(form: dict[str, list[str]], key: str, default: str = "") -> str:
-    values = form.get(key)
-    return values[0].strip() if values else default
+class NewInstrumentForm(_Form):
+    """A new instrument: the template to copy (empty: start from nothing), code, names."""
+
+    template: str = ""
+    code: str = ""
+    name_zh: str = ""
+    name_en: str = ""
+
+
+class EditorForm(BaseModel):
+    """The editor's form. Its fields are the draft's own — ``g0.q1.code``, ``d2.name_en`` …,
+    as many as the draft has — so they cannot be declared: the model keeps every posted
+    field (``extra="allow"``; a field sent several times arrives as a list) and
+    :meth:`fields` hands them to :func:`~sqm.domain.instrument_draft.unflatten`, which
+    knows their shape. Only ``op`` (``save`` or a structural edit such as
+    ``add_question:0``) and ``is_new`` are the form's own."""
+
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+
+    op: str = "save"
+    is_new: str = ""
+
+    def fields(self) -> dict[str, list[str]]:
+        """The draft's fields as ``key → values`` (text values only)."""
+        out: dict[str, list[str]] = {}
+        for key, value in (self.model_extra or {}).items():
+            values = value if isinstance(value, list) else [value]
+            texts = [v for v in values if isinstance(v, str)]
+            if texts:
+                out[key] = texts
+        return out
+
+
+class WaveForm(_Form):
+    """The new-wave form: the wave's request, what to do with it (``preview``, ``create``
+    — as previewed, with the preview's fingerprint — or ``calc``), and the calculator."""
+
+    code: str = ""
+    name: str = ""
+    period_id: str = ""
+    instrument_id: str = ""
+    root_id: str = ""
+    tiers: list[str] = []
+    total: str = ""
+    minimum: str = ""
+    interlocked: str = ""
+    share_ordinary: str = ""
+    share_business: str = ""
+    full_policy: str = ""
+    link_mode: str = ""
+    tokens_per_store: str = ""
+    open_now: str = ""
+    action: str = "preview"
+    previewed: str = ""
+    calc_margin: str = ""
+    calc_confidence: str = ""
+    calc_population: str = ""
+    calc_sd: str = ""
+
+    def request(self) -> design.WaveRequest:
+        """The wave as requested (all strings; the services check them)."""
+        return design.WaveRequest(
+            code=self.code,
+            name=self.name,
+            period_id=self.period_id,
+            instrument_id=self.instrument_id,
+            root_id=self.root_id,
+            tiers=self.tiers,
+            total=self.total,
+            minimum=self.minimum,
+            interlocked=self.interlocked == "1",
+            shares={seg: getattr(self, f"share_{seg}") for seg in design.SEGMENTS},
+            full_policy=self.full_policy,
+            link_mode=self.link_mode,
+            tokens_per_store=self.tokens_per_store,
+            open_now=self.open_now == "1",
+        )
+
+    def calc_values(self) -> dict[str, str]:
+        """The sample-size calculator's inputs."""
+        return {
+            "calc_margin": self.calc_margin,
+            "calc_confidence": self.calc_confidence,
+            "calc_population": self.calc_population,
+            "calc_sd": self.calc_sd,
+        }
 
 
 # ---------------------------------------------------------------- instruments
 
 
 @router.get("", response_class=HTMLResponse)
-def instruments_page(
-    request: Request, p: Principal = Depends(manager), db: Session = Depends(get_db)
-) -> HTMLResponse:
+def instruments_page(request: Request, p: SurveyManager, db: Db) -> HTMLResponse:
     """Every instrument: code, names, versions, and whether answers exist."""
     return render(
-        request, "surveys/design_instruments.html", {"instruments": sd.instrument_summaries(db)}
+        request, "surveys/design_instruments.html", {"instruments": design.instrument_summaries(db)}
     )
 
 
 @router.get("/instruments/new", response_class=HTMLResponse)
 def new_instrument_page(
-    request: Request, p: Principal = Depends(manager), db: Session = Depends(get_db)
+    request: Request, p: SurveyManager, db: Db, template: str = "nps_csat"
 ) -> HTMLResponse:
     """Choose a template (or an empty instrument), a code and names."""
-    template = request.query_params.get("template", "nps_csat")
-    template = template if template in dict(sd.template_choices()) or template == "" else ""
+    template = template if template in dict(design.template_choices()) or template == "" else ""
     values = {
         "template": template,
-        "code": sd.suggest_code(db, template or "custom"),
+        "code": design.suggest_code(db, template or "custom"),
         "name_zh": "",
         "name_en": "",
     }
@@ -115,29 +182,23 @@ def new_instrument_page(
 
 
 def _new_context(values: dict[str, str], errors: dict[str, Any]) -> dict[str, Any]:
-    return {"values": values, "errors": errors, "templates_": sd.template_choices()}
+    return {"values": values, "errors": errors, "templates_": design.template_choices()}
 
 
 @router.post("/instruments/new", response_model=None)
 def new_instrument(
-    request: Request, p: Principal = Depends(manager), db: Session = Depends(get_db)
+    request: Request, p: SurveyManager, form: Annotated[NewInstrumentForm, Form()], db: Db
 ) -> Response:
     """Store a copy of a template under the chosen code, or open the editor on an empty
     draft (stored at its first valid save)."""
-    form = _form(request)
-    values = {k: _one(form, k) for k in ("template", "code", "name_zh", "name_en")}
-    result = sd.start_instrument(
-        db,
-        template=values["template"],
-        code=values["code"],
-        name_zh=values["name_zh"],
-        name_en=values["name_en"],
+    result = design.start_instrument(
+        db, template=form.template, code=form.code, name_zh=form.name_zh, name_en=form.name_en
     )
     if result.errors:
         return render(
             request,
             "surveys/design_new.html",
-            _new_context(values, result.errors),
+            _new_context(form.model_dump(), result.errors),
             status_code=422,
         )
     if result.row is not None:
@@ -148,28 +209,20 @@ def new_instrument(
     return _editor(request, result.draft, None, is_new=True)
 
 
-def _instrument_or_404(db: Session, code: str, version: int | None = None) -> SurveyInstrument:
-    """Version ``version`` of instrument ``code`` (the latest when None), or 404."""
-    row = sd.latest_row(db, code) if version is None else sd.version_row(db, code, version)
-    if row is None:
-        raise NotFound("no such instrument or version")
-    return row
-
-
 @router.get("/instruments/{code}", response_class=HTMLResponse)
 def instrument_page(
-    request: Request, code: str, p: Principal = Depends(manager), db: Session = Depends(get_db)
+    request: Request, code: str, p: SurveyManager, db: Db, saved: str | None = None
 ) -> HTMLResponse:
     """The versions of one instrument with their answers, previews, and the editor link."""
-    latest = _instrument_or_404(db, code)
+    latest = design.instrument_row(db, code)
     return render(
         request,
         "surveys/design_instrument.html",
         {
             "row": latest,
             "inst": instrument_of(latest),
-            "versions": sd.version_history(db, code),
-            "saved": request.query_params.get("saved"),
+            "versions": design.version_history(db, code),
+            "saved": saved,
         },
     )
 
@@ -224,42 +277,35 @@ def _editor(
 
 
 @router.get("/instruments/{code}/edit", response_class=HTMLResponse)
-def edit_page(
-    request: Request, code: str, p: Principal = Depends(manager), db: Session = Depends(get_db)
-) -> HTMLResponse:
+def edit_page(request: Request, code: str, p: SurveyManager, db: Db) -> HTMLResponse:
     """The editor on the latest version of the instrument."""
-    latest = _instrument_or_404(db, code)
+    latest = design.instrument_row(db, code)
     return _editor(
         request,
         draft_of(instrument_of(latest)),
         latest,
         is_new=False,
-        usage=sd.usage_of(db, latest.id),
+        usage=design.usage_of(db, latest.id),
     )
 
 
 @router.post("/instruments/{code}/edit", response_model=None)
 def edit(
-    request: Request, code: str, p: Principal = Depends(manager), db: Session = Depends(get_db)
+    request: Request, code: str, p: SurveyManager, form: Annotated[EditorForm, Form()], db: Db
 ) -> Response:
     """A structural edit (``op`` = ``add_question:0`` …) re-renders the draft; ``op`` =
     ``save`` checks and stores it (422 with the messages next to the fields otherwise)."""
-    form = _form(request)
-    is_new = _one(form, "is_new") == "1"
-    latest = None if is_new else _instrument_or_404(db, code)
-    draft = unflatten(form)
+    is_new = form.is_new == "1"
+    latest = None if is_new else design.instrument_row(db, code)
+    draft = unflatten(form.fields())
     draft.code = code
     if latest is not None:
         draft.kind = latest.kind
-    usage = sd.usage_of(db, latest.id) if latest is not None else (0, 0)
-    op = _one(form, "op", "save")
-    if op != "save":
-        try:
-            draft, anchor = apply_edit(draft, op)
-        except RuleError as exc:
-            raise InvalidInput(str(exc)) from exc
+    usage = design.usage_of(db, latest.id) if latest is not None else (0, 0)
+    if form.op != "save":
+        draft, anchor = apply_edit(draft, form.op)
         return _editor(request, draft, latest, is_new=is_new, usage=usage, anchor=anchor)
-    result = sd.save_draft(db, draft, new=is_new)
+    result = design.save_draft(db, draft, new=is_new)
     if result.errors or result.row is None:
         return _editor(
             request,
@@ -281,12 +327,13 @@ def preview_page(
     request: Request,
     code: str,
     version: int,
-    p: Principal = Depends(manager),
-    db: Session = Depends(get_db),
+    p: SurveyManager,
+    db: Db,
+    lang: str | None = None,
 ) -> HTMLResponse:
     """The phone form of one version in a phone-sized frame (answers cannot be sent)."""
-    row = _instrument_or_404(db, code, version)
-    lang = request.query_params.get("lang") or request_locale(request)
+    row = design.instrument_row(db, code, version)
+    lang = lang or request_locale(request)
     return render(
         request,
         "surveys/design_preview.html",
@@ -299,14 +346,15 @@ def preview_form(
     request: Request,
     code: str,
     version: int,
-    p: Principal = Depends(manager),
-    db: Session = Depends(get_db),
+    p: SurveyManager,
+    db: Db,
+    lang: str | None = None,
 ) -> HTMLResponse:
     """The customers' form template itself, for the preview frame. The browser is told that
     this page may submit no form (``form-action 'none'``) and may only be framed by SQM."""
-    row = _instrument_or_404(db, code, version)
+    row = design.instrument_row(db, code, version)
     inst = instrument_of(row)
-    lang = "en" if request.query_params.get("lang") == "en" else "zh"
+    lang = "en" if lang == "en" else "zh"
     response = templates.TemplateResponse(
         request,
         "surveys/public_form.html",
@@ -330,8 +378,8 @@ def preview_form(
 # ---------------------------------------------------------------- sample size
 
 
-def _calc(values: Mapping[str, str]) -> sd.SampleSize:
-    return sd.sample_size(
+def _calc(values: Mapping[str, str]) -> design.SampleSize:
+    return design.sample_size(
         values.get("calc_margin", ""),
         values.get("calc_confidence") or "95",
         values.get("calc_population", ""),
@@ -339,59 +387,35 @@ def _calc(values: Mapping[str, str]) -> sd.SampleSize:
     )
 
 
+class CalcQuery(BaseModel):
+    """The sample-size calculator's inputs (margin, confidence, population, sd), as typed."""
+
+    calc_margin: str = ""
+    calc_confidence: str = ""
+    calc_population: str = ""
+    calc_sd: str = ""
+
+
 @router.get("/sample-size", response_class=HTMLResponse)
-def sample_size_fragment(request: Request, p: Principal = Depends(manager)) -> HTMLResponse:
+def sample_size_fragment(
+    request: Request, p: SurveyManager, q: Annotated[CalcQuery, Query()]
+) -> HTMLResponse:
     """The calculator's result (an HTML fragment, refreshed live as the inputs change)."""
-    return render(request, "surveys/design_sample_size.html", {"calc": _calc(request.query_params)})
+    return render(request, "surveys/design_sample_size.html", {"calc": _calc(q.model_dump())})
 
 
 # ---------------------------------------------------------------- waves
-
-
-def _wave_request(form: dict[str, list[str]]) -> sd.WaveRequest:
-    return sd.WaveRequest(
-        code=_one(form, "code"),
-        name=_one(form, "name"),
-        period_id=_one(form, "period_id"),
-        instrument_id=_one(form, "instrument_id"),
-        root_id=_one(form, "root_id"),
-        tiers=form.get("tiers", []),
-        total=_one(form, "total"),
-        minimum=_one(form, "minimum"),
-        interlocked=_one(form, "interlocked") == "1",
-        shares={seg: _one(form, f"share_{seg}") for seg in sd.SEGMENTS},
-        full_policy=_one(form, "full_policy"),
-        link_mode=_one(form, "link_mode"),
-        tokens_per_store=_one(form, "tokens_per_store"),
-        open_now=_one(form, "open_now") == "1",
-    )
-
-
-def _fingerprint(plan: sd.WavePlan) -> str:
-    """What the analyst saw in the preview: a wave is created only as previewed."""
-    content = {
-        "code": plan.code,
-        "name": plan.name,
-        "period": plan.period.id,
-        "instrument": plan.instrument.id,
-        "cells": [[c.unit, c.segment, c.target] for c in plan.cells],
-        "policy": plan.full_policy.value,
-        "link": plan.link_mode.value,
-        "tokens": plan.tokens_per_store,
-        "status": plan.status.value,
-    }
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
 def _wave_page(
     request: Request,
     db: Session,
     p: Principal,
-    req: sd.WaveRequest,
+    req: design.WaveRequest,
     *,
     errors: dict[str, Any] | None = None,
-    plan: sd.WavePlan | None = None,
-    calc: sd.SampleSize | None = None,
+    plan: design.WavePlan | None = None,
+    calc: design.SampleSize | None = None,
     calc_values: dict[str, str] | None = None,
     notice: str = "",
     status_code: int = 200,
@@ -406,18 +430,18 @@ def _wave_page(
         {
             "req": req,
             "errors": errors or {},
-            "periods": sd.period_choices(db),
-            "instruments": sd.instrument_choices(db),
-            "subtrees": sd.subtree_choices(db, p),
+            "periods": design.period_choices(db),
+            "instruments": design.instrument_choices(db),
+            "subtrees": design.subtree_choices(db, p),
             "tiers": [(t.value, TIER_LABELS[t][1 if locale == "en" else 0]) for t in StoreTier],
-            "no_tier": sd.NO_TIER,
-            "segments": sd.SEGMENTS,
+            "no_tier": design.NO_TIER,
+            "segments": design.SEGMENTS,
             "policies": [f.value for f in FullPolicy],
             "link_modes": [m.value for m in LinkMode],
             "plan": plan,
-            "preview": sd.allocation_preview(plan) if plan is not None else None,
-            "fingerprint": _fingerprint(plan) if plan is not None else "",
-            "tier_label": sd.tier_label,
+            "preview": design.allocation_preview(plan) if plan is not None else None,
+            "fingerprint": design.plan_fingerprint(plan) if plan is not None else "",
+            "tier_label": design.tier_label,
             "calc": calc,
             "calc_values": calc_values,
             "notice": notice,
@@ -428,16 +452,15 @@ def _wave_page(
 
 @router.get("/waves/new", response_class=HTMLResponse)
 def new_wave_page(
-    request: Request, p: Principal = Depends(manager), db: Session = Depends(get_db)
+    request: Request, p: SurveyManager, db: Db, instrument_id: str = ""
 ) -> HTMLResponse:
     """The new-wave form (``?instrument_id=`` preselects an instrument version)."""
-    req = sd.WaveRequest()
-    req.instrument_id = request.query_params.get("instrument_id", "")
-    periods = sd.period_choices(db)
+    req = design.WaveRequest(instrument_id=instrument_id)
+    periods = design.period_choices(db)
     open_periods = [x for x in periods if x.status == "open"]
     if periods:
         req.period_id = str((open_periods or periods)[0].id)
-    roots = sd.subtree_choices(db, p)
+    roots = design.subtree_choices(db, p)
     if roots:
         req.root_id = str(roots[0].id)
     return _wave_page(request, db, p, req)
@@ -445,27 +468,27 @@ def new_wave_page(
 
 @router.post("/waves/new", response_model=None)
 def new_wave(
-    request: Request, p: Principal = Depends(manager), db: Session = Depends(get_db)
+    request: Request,
+    p: SurveyManager,
+    form: Annotated[WaveForm, Form()],
+    db: Db,
+    signer: Signer,
 ) -> Response:
     """``action=preview`` shows the quota allocation; ``action=create`` creates the wave as
     previewed (a plan that differs from the preview is shown again instead);
     ``action=calc`` runs the sample-size calculator without JavaScript."""
-    form = _form(request)
-    req = _wave_request(form)
-    action = _one(form, "action", "preview")
-    calc_values = {
-        k: _one(form, k) for k in ("calc_margin", "calc_confidence", "calc_population", "calc_sd")
-    }
-    if action == "calc":
+    req = form.request()
+    calc_values = form.calc_values()
+    if form.action == "calc":
         return _wave_page(request, db, p, req, calc_values=calc_values)
-    plan, errors = sd.check_wave_request(db, p, req)
+    plan, errors = design.check_wave_request(db, p, req)
     if plan is None:
         return _wave_page(
             request, db, p, req, errors=errors, calc_values=calc_values, status_code=422
         )
-    if action != "create":
+    if form.action != "create":
         return _wave_page(request, db, p, req, plan=plan, calc_values=calc_values)
-    if _one(form, "previewed") != _fingerprint(plan):
+    if form.previewed != design.plan_fingerprint(plan):
         return _wave_page(
             request,
             db,
@@ -476,16 +499,10 @@ def new_wave(
             notice="changed",
             status_code=409,
         )
-    wave, tokens = sd.create_planned_wave(db, _signer(request), plan)
+    wave, tokens = design.create_planned_wave(db, signer, plan)
     if not tokens:
         return RedirectResponse(f"/surveys/{wave.id}", status_code=303)
-    base = str(request.base_url).rstrip("/")
-    links = {unit: [survey_url(base, t) for t in toks] for unit, toks in tokens.items()}
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(["store", "link"])
-    for unit, urls in links.items():
-        writer.writerows([unit, u] for u in urls)
+    links = token_links(str(request.base_url), tokens)
     return render(
         request,
         "surveys/design_wave_created.html",
@@ -493,7 +510,7 @@ def new_wave(
             "wave": wave,
             "links": links,
             "stores": {s.code: s for s in plan.stores},
-            "csv": buf.getvalue(),
+            "csv": links_csv(links),
         },
         status_code=201,
     )

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import hashlib
 import time
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, ConfigDict
 
-from sqm.domain.instrument import Instrument, QuestionType, visible_questions
-from sqm.services.surveys import fielding as sf
-from sqm.services.surveys.links import LinkError, LinkSigner, SubmissionGuard
+from sqm.domain.instrument import QuestionType, visible_questions
+from sqm.services.surveys import fielding
+from sqm.services.surveys.links import LinkError, SubmissionGuard
 from sqm.store.group_commit import GroupCommit
+from sqm.web.surveys.deps import link_signer
 from sqm.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -59,22 +61,24 @@ MESSAGES: dict[str, dict[str, str]] = {
     "thanks": {"zh": "感谢您的参与！", "en": "Thank you for taking part!"},
 }
 
-
-def _signer(request: Request) -> LinkSigner:
-    signer = getattr(request.app.state, "survey_signer", None)
-    if signer is None:
-        signer = LinkSigner(request.app.state.settings.secret_key.encode("utf-8").ljust(16, b"."))
-        request.app.state.survey_signer = signer
-    return signer
+REFUSAL_STATUS: dict[str, int] = {
+    "token_used": 410,
+    "wave_closed": 410,
+    "cell_closed": 409,
+    "screened_out": 200,
+    "duplicate": 200,
+    "rate_limited": 429,
+}
+"""The HTTP status of each submission that was not stored (by outcome)."""
 
 
 _TARGET_TTL_S = 3.0  # links are looked up once; the write re-reads the wave's status
 
 
-def _target(request: Request, token: str) -> sf.LinkTarget:
+def _target(request: Request, token: str) -> fielding.LinkTarget:
     """The link's wave/store/instrument, cached briefly: a busy store's QR code is opened
     by many phones, and a submission then needs no look-up queries at all."""
-    cache: dict[str, tuple[float, sf.LinkTarget]] | None = getattr(
+    cache: dict[str, tuple[float, fielding.LinkTarget]] | None = getattr(
         request.app.state, "survey_targets", None
     )
     if cache is None:
@@ -84,21 +88,23 @@ def _target(request: Request, token: str) -> sf.LinkTarget:
     if hit is not None and now - hit[0] < _TARGET_TTL_S:
         return hit[1]
     with request.app.state.sessionmaker() as session:
-        target = sf.resolve_link(session, _signer(request), token)
+        target = fielding.resolve_link(session, link_signer(request), token)
     if len(cache) > 10_000:
         cache.clear()
     cache[token] = (now, target)
     return target
 
 
-def _writer(request: Request) -> GroupCommit[sf.PendingSubmission, sf.Submission]:
+def _writer(request: Request) -> GroupCommit[fielding.PendingSubmission, fielding.Submission]:
     """The app's group commit for submissions: customers' answers arriving together share
     one transaction, and the page waits for it without blocking other requests."""
-    writer: GroupCommit[sf.PendingSubmission, sf.Submission] | None = getattr(
+    writer: GroupCommit[fielding.PendingSubmission, fielding.Submission] | None = getattr(
         request.app.state, "survey_writer", None
     )
     if writer is None:
-        writer = GroupCommit(request.app.state.sessionmaker, sf.write_submissions, name="survey")
+        writer = GroupCommit(
+            request.app.state.sessionmaker, fielding.write_submissions, name="survey"
+        )
         request.app.state.survey_writer = writer
     return writer
 
@@ -126,23 +132,22 @@ def _message(request: Request, key: str, lang: str, status: int) -> HTMLResponse
     )
 
 
-def _form_answers(inst: Instrument, form: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for f in inst.fields():
-        if f.qtype is QuestionType.MULTIPLE:
-            values = form.getlist(f.name)
-            if values:
-                out[f.name] = values
-            continue
-        value = form.get(f.name)
-        if value is not None and str(value).strip() != "":
-            out[f.name] = str(value).strip()
-    return out
+class AnswersForm(BaseModel):
+    """The customer's posted questionnaire. Its fields are the instrument's questions, which
+    differ from link to link, so they cannot be declared: the model keeps every posted
+    field (``extra="allow"``; a multiple-choice field sent several times arrives as a list)
+    and :func:`fielding.answers_from_form` picks the instrument's answers out of them —
+    the instrument, not this form, decides which fields count. Only ``lang`` (the language
+    the customer answered in) is the form's own."""
+
+    model_config = ConfigDict(extra="allow")
+
+    lang: str = ""
 
 
 def _page(
     request: Request,
-    target: sf.LinkTarget,
+    target: fielding.LinkTarget,
     token: str,
     lang: str,
     answers: dict[str, Any] | None = None,
@@ -179,7 +184,7 @@ def survey_form(request: Request, token: str) -> Response:
     except LinkError:
         return _message(request, "bad_link", lang, 404)
     with request.app.state.sessionmaker() as session:
-        state = sf.token_state(session, target)
+        state = fielding.token_state(session, target)
     if state == "unknown":
         return _message(request, "bad_link", lang, 404)
     if state == "used":
@@ -190,10 +195,11 @@ def survey_form(request: Request, token: str) -> Response:
 
 
 @router.post("/s/{token}", response_class=HTMLResponse)
-async def survey_submit(request: Request, token: str) -> Response:
+async def survey_submit(
+    request: Request, token: str, form: Annotated[AnswersForm, Form()]
+) -> Response:
     """Store the answers (all or nothing) and thank the customer."""
-    form = await request.form()
-    lang = str(form.get("lang") or _lang(request))
+    lang = form.lang or _lang(request)
     lang = lang if lang in ("zh", "en") else "zh"
     factory = request.app.state.sessionmaker
     try:
@@ -202,16 +208,18 @@ async def survey_submit(request: Request, token: str) -> Response:
         return _message(request, "bad_link", lang, 404)
     if target.single_use:
         with factory() as session:
-            if sf.token_state(session, target) == "unknown":
+            if fielding.token_state(session, target) == "unknown":
                 return _message(request, "bad_link", lang, 404)
-    answers = _form_answers(target.instrument, form)
-    pending = sf.prepare_submission(
+    answers = fielding.answers_from_form(target.instrument, form.model_extra or {})
+    pending = fielding.prepare_submission(
         target, answers, lang=lang, client=_client(request), guard=_GUARD
     )
     result = (
-        pending if isinstance(pending, sf.Submission) else await _writer(request).submit(pending)
+        pending
+        if isinstance(pending, fielding.Submission)
+        else await _writer(request).submit(pending)
     )
-    if result.outcome is sf.Outcome.INVALID:
+    if result.outcome is fielding.Outcome.INVALID:
         errors = {e.field: e.message.get(lang) for e in result.errors}
         return _page(request, target, token, lang, answers, errors, status=422)
     if result.outcome.stored:
@@ -225,12 +233,5 @@ async def survey_submit(request: Request, token: str) -> Response:
                 "key": "thanks",
             },
         )
-    status = {
-        "token_used": 410,
-        "wave_closed": 410,
-        "cell_closed": 409,
-        "screened_out": 200,
-        "duplicate": 200,
-        "rate_limited": 429,
-    }
-    return _message(request, result.outcome.value, lang, status.get(result.outcome.value, 400))
+    key = result.outcome.value
+    return _message(request, key, lang, REFUSAL_STATUS.get(key, 400))

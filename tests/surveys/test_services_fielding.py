@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from sqm.domain.instrument import Text
 from sqm.domain.instrument_templates import SERVQUAL_ITEMS, nps_csat, servqual
 from sqm.domain.wave import FullPolicy, LinkMode
-from sqm.services.surveys import fielding as sf
+from sqm.services.surveys import fielding
 from sqm.services.surveys.links import LinkError, LinkSigner, SubmissionGuard
 from sqm.store.engine import make_sessionmaker
 from sqm.store.group_commit import GroupCommit
@@ -65,11 +65,11 @@ def nps_wave(any_engine: Engine) -> Iterator[tuple[Engine, dict[str, object]]]:
     with factory() as s:
         stores = _org(s)
         period = _period(s)
-        inst = sf.store_instrument(s, nps_csat())
-        sf.create_wave(
+        inst = fielding.store_instrument(s, nps_csat())
+        fielding.create_wave(
             s, code="W1", period=period, instrument=inst, stores=stores, total=15, minimum=5
         )
-        sf.create_wave(
+        fielding.create_wave(
             s,
             code="W2",
             period=period,
@@ -78,7 +78,7 @@ def nps_wave(any_engine: Engine) -> Iterator[tuple[Engine, dict[str, object]]]:
             total=15,
             full_policy=FullPolicy.CLOSE,
         )
-        tokens = sf.create_wave(
+        tokens = fielding.create_wave(
             s,
             code="W3",
             period=period,
@@ -87,15 +87,15 @@ def nps_wave(any_engine: Engine) -> Iterator[tuple[Engine, dict[str, object]]]:
             total=15,
             link_mode=LinkMode.TOKEN,
         )
-        issued = sf.issue_tokens(s, SIGNER, tokens, stores[0], 3)
+        issued = fielding.issue_tokens(s, SIGNER, tokens, stores[0], 3)
         s.commit()
         info = {"stores": [x.code for x in stores], "issued": issued}
     yield any_engine, info
 
 
-def _target(engine: Engine, token: str) -> sf.LinkTarget:
+def _target(engine: Engine, token: str) -> fielding.LinkTarget:
     with make_sessionmaker(engine)() as s:
-        return sf.resolve_link(s, SIGNER, token)
+        return fielding.resolve_link(s, SIGNER, token)
 
 
 GOOD = {"nps": 9, "csat": 5, "segment": 1}
@@ -110,7 +110,7 @@ def test_many_parallel_submissions_are_all_stored_once(
     n = 60
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(
-            pool.map(lambda i: sf.submit(factory, target, {**GOOD, "nps": i % 11}), range(n))
+            pool.map(lambda i: fielding.submit(factory, target, {**GOOD, "nps": i % 11}), range(n))
         )
     assert all(r.outcome.stored for r in results)
     with factory() as s:
@@ -124,7 +124,7 @@ def test_many_parallel_submissions_are_all_stored_once(
         ).one()
     assert stored == n
     assert quota.achieved == quota.target and quota.achieved + quota.over_quota == n
-    assert sum(r.outcome is sf.Outcome.ACCEPTED for r in results) == quota.target
+    assert sum(r.outcome is fielding.Outcome.ACCEPTED for r in results) == quota.target
     assert len({r.response_id for r in results}) == n
 
 
@@ -135,7 +135,7 @@ def test_closed_cell_takes_exactly_its_quota_under_concurrency(
     factory = make_sessionmaker(engine)
     target = _target(engine, SIGNER.open_link("W2", "S0"))
     with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(pool.map(lambda _: sf.submit(factory, target, GOOD), range(30)))
+        results = list(pool.map(lambda _: fielding.submit(factory, target, GOOD), range(30)))
     with factory() as s:
         stored = s.scalar(
             select(func.count(SurveyResponse.id)).where(SurveyResponse.wave_id == target.wave_id)
@@ -146,7 +146,7 @@ def test_closed_cell_takes_exactly_its_quota_under_concurrency(
             )
         ).one()
     assert stored == quota.target == sum(r.outcome.stored for r in results)
-    assert sum(r.outcome is sf.Outcome.CELL_CLOSED for r in results) == 30 - quota.target
+    assert sum(r.outcome is fielding.Outcome.CELL_CLOSED for r in results) == 30 - quota.target
 
 
 def test_a_token_is_used_once_even_in_parallel(nps_wave: tuple[Engine, dict[str, object]]) -> None:
@@ -155,11 +155,11 @@ def test_a_token_is_used_once_even_in_parallel(nps_wave: tuple[Engine, dict[str,
     token = info["issued"][0]  # type: ignore[index]
     target = _target(engine, token)
     with ThreadPoolExecutor(max_workers=6) as pool:
-        results = list(pool.map(lambda _: sf.submit(factory, target, GOOD), range(12)))
+        results = list(pool.map(lambda _: fielding.submit(factory, target, GOOD), range(12)))
     assert sum(r.outcome.stored for r in results) == 1
-    assert sum(r.outcome is sf.Outcome.TOKEN_USED for r in results) == 11
+    assert sum(r.outcome is fielding.Outcome.TOKEN_USED for r in results) == 11
     with factory() as s:
-        assert sf.token_state(s, target) == "used"
+        assert fielding.token_state(s, target) == "used"
 
 
 def test_refusals(nps_wave: tuple[Engine, dict[str, object]]) -> None:
@@ -170,13 +170,16 @@ def test_refusals(nps_wave: tuple[Engine, dict[str, object]]) -> None:
     with pytest.raises(LinkError):  # a made-up single-use token for a token wave
         _target(engine, SIGNER.open_link("W3", "S0").replace("o.", "t.", 1))
     target = _target(engine, SIGNER.open_link("W1", "S1"))
-    bad = sf.submit(factory, target, {"nps": 12, "csat": 5, "segment": 1})
-    assert bad.outcome is sf.Outcome.INVALID and bad.errors[0].field == "nps"
-    closed = sf.submit(factory, replace(target, status="closed"), GOOD)
-    assert closed.outcome is sf.Outcome.WAVE_CLOSED
+    bad = fielding.submit(factory, target, {"nps": 12, "csat": 5, "segment": 1})
+    assert bad.outcome is fielding.Outcome.INVALID and bad.errors[0].field == "nps"
+    closed = fielding.submit(factory, replace(target, status="closed"), GOOD)
+    assert closed.outcome is fielding.Outcome.WAVE_CLOSED
     guard = SubmissionGuard()
-    assert sf.submit(factory, target, GOOD, client="c", guard=guard).outcome.stored
-    assert sf.submit(factory, target, GOOD, client="c", guard=guard).outcome is sf.Outcome.DUPLICATE
+    assert fielding.submit(factory, target, GOOD, client="c", guard=guard).outcome.stored
+    assert (
+        fielding.submit(factory, target, GOOD, client="c", guard=guard).outcome
+        is fielding.Outcome.DUPLICATE
+    )
     with factory() as s:
         assert (
             s.scalar(
@@ -188,9 +191,11 @@ def test_refusals(nps_wave: tuple[Engine, dict[str, object]]) -> None:
         )
 
 
-def _pending(target: sf.LinkTarget, answers: dict[str, int] = GOOD) -> sf.PendingSubmission:
-    p = sf.prepare_submission(target, answers)
-    assert isinstance(p, sf.PendingSubmission)
+def _pending(
+    target: fielding.LinkTarget, answers: dict[str, int] = GOOD
+) -> fielding.PendingSubmission:
+    p = fielding.prepare_submission(target, answers)
+    assert isinstance(p, fielding.PendingSubmission)
     return p
 
 
@@ -215,17 +220,17 @@ def test_one_batch_decides_every_submission_as_if_alone(
     batch += [_pending(token), _pending(token)]
     batch += [_pending(open_) for _ in range(room + 3)]
     with factory() as s:
-        results = sf.write_submissions(s, batch)
+        results = fielding.write_submissions(s, batch)
         s.commit()
     outcomes = [r.outcome for r in results]
-    assert outcomes[:places] == [sf.Outcome.ACCEPTED] * places
-    assert outcomes[places : places + 2] == [sf.Outcome.CELL_CLOSED] * 2
+    assert outcomes[:places] == [fielding.Outcome.ACCEPTED] * places
+    assert outcomes[places : places + 2] == [fielding.Outcome.CELL_CLOSED] * 2
     assert sorted(outcomes[places + 2 : places + 4]) == sorted(
-        [sf.Outcome.ACCEPTED, sf.Outcome.TOKEN_USED]
+        [fielding.Outcome.ACCEPTED, fielding.Outcome.TOKEN_USED]
     )
     assert (
         outcomes[places + 4 :]
-        == [sf.Outcome.ACCEPTED] * room + [sf.Outcome.ACCEPTED_OVER_QUOTA] * 3
+        == [fielding.Outcome.ACCEPTED] * room + [fielding.Outcome.ACCEPTED_OVER_QUOTA] * 3
     )
     with factory() as s:
         rows = s.execute(
@@ -254,12 +259,12 @@ def test_a_wave_closed_after_its_link_was_read_is_refused_at_once(
         s.get_one(SurveyWave, stale.wave_id).status = "closed"
         s.commit()
     with factory() as s:
-        results = sf.write_submissions(s, [_pending(stale), _pending(other), _pending(stale)])
+        results = fielding.write_submissions(s, [_pending(stale), _pending(other), _pending(stale)])
         s.commit()
     assert [r.outcome for r in results] == [
-        sf.Outcome.WAVE_CLOSED,
-        sf.Outcome.ACCEPTED,
-        sf.Outcome.WAVE_CLOSED,
+        fielding.Outcome.WAVE_CLOSED,
+        fielding.Outcome.ACCEPTED,
+        fielding.Outcome.WAVE_CLOSED,
     ]
     with factory() as s:
         assert s.scalar(select(func.count(SurveyResponse.id))) == 1
@@ -274,7 +279,7 @@ def test_group_commit_stores_every_parallel_submission_once(
     quota."""
     engine, _ = nps_wave
     factory = make_sessionmaker(engine)
-    writer = GroupCommit(factory, sf.write_submissions, name="test")
+    writer = GroupCommit(factory, fielding.write_submissions, name="test")
     open_ = _target(engine, SIGNER.open_link("W1", "S2"))
     closing = _target(engine, SIGNER.open_link("W2", "S2"))
     n = 120
@@ -293,7 +298,7 @@ def test_group_commit_stores_every_parallel_submission_once(
     assert len({r.response_id for r in accepted}) == len(accepted)
     assert quota[open_.wave_id].achieved + quota[open_.wave_id].over_quota == n // 2
     assert (
-        sum(r.outcome is sf.Outcome.CELL_CLOSED for r in results)
+        sum(r.outcome is fielding.Outcome.CELL_CLOSED for r in results)
         == n // 2 - quota[closing.wave_id].target
     )
     assert writer.items == n and 1 <= writer.batches <= n
@@ -304,9 +309,11 @@ def test_versions_and_amendments(sqlite_engine: Engine) -> None:
     with factory() as s:
         stores = _org(s, 1)
         period = _period(s)
-        v1 = sf.store_instrument(s, servqual())
-        assert sf.store_instrument(s, servqual()).id == v1.id
-        wave = sf.create_wave(s, code="SQ", period=period, instrument=v1, stores=stores, total=5)
+        v1 = fielding.store_instrument(s, servqual())
+        assert fielding.store_instrument(s, servqual()).id == v1.id
+        wave = fielding.create_wave(
+            s, code="SQ", period=period, instrument=v1, stores=stores, total=5
+        )
         s.commit()
     target = _target(sqlite_engine, SIGNER.open_link("SQ", "S0"))
     answers: dict[str, object] = {f"{c}_{f}": 5 for c, *_ in SERVQUAL_ITEMS for f in "ep"}
@@ -321,26 +328,26 @@ def test_versions_and_amendments(sqlite_engine: Engine) -> None:
         tenure=1,
         product=1,
     )
-    result = sf.submit(factory, target, answers)
-    assert result.outcome is sf.Outcome.ACCEPTED
+    result = fielding.submit(factory, target, answers)
+    assert result.outcome is fielding.Outcome.ACCEPTED
     with factory() as s:
         edited = replace(servqual(), name=Text("改", "Edited"))
-        v2 = sf.store_instrument(s, edited)
+        v2 = fielding.store_instrument(s, edited)
         assert (v2.version, v2.id != v1.id) == (2, True)  # answers exist → new version
         response = s.get_one(SurveyResponse, result.response_id)
         assert response.instrument_id == v1.id  # answers keep their version
-        sf.amend(s, response.id, {"T1_p": 2}, reason="typed on the wrong line", user_id=None)
+        fielding.amend(s, response.id, {"T1_p": 2}, reason="typed on the wrong line", user_id=None)
         with pytest.raises(ValueError, match="break the instrument"):
-            sf.amend(s, response.id, {"T1_p": 9}, reason="x", user_id=None)
+            fielding.amend(s, response.id, {"T1_p": 9}, reason="x", user_id=None)
         with pytest.raises(ValueError, match="reason"):
-            sf.amend(s, response.id, {"T1_p": 3}, reason=" ", user_id=None)
+            fielding.amend(s, response.id, {"T1_p": 3}, reason=" ", user_id=None)
         s.commit()
         assert response.answers["T1_p"] == 5  # the original stays as written
         response.answers = {**response.answers, "T1_p": 1}
         with pytest.raises(ValueError, match="immutable"):
             s.commit()
         s.rollback()
-        frame = sf.answers_frame(s, [wave.id])
+        frame = fielding.answers_frame(s, [wave.id])
     assert frame.loc[0, "T1_p"] == 2 and frame.loc[0, "segment_name"] == "business"
     assert (frame.loc[0, "city"], frame.loc[0, "province"]) == ("广州", "广东")
 
@@ -354,20 +361,20 @@ def test_import_into_a_wave_is_all_or_nothing(sqlite_engine: Engine, tmp_path, m
     with factory() as s:
         stores = _org(s, 3)
         period = _period(s)
-        sf.create_wave(
+        fielding.create_wave(
             s,
             code="TOK",
             period=period,
-            instrument=sf.store_instrument(s, nps_csat()),
+            instrument=fielding.store_instrument(s, nps_csat()),
             stores=stores,
             total=15,
             link_mode=LinkMode.TOKEN,
         )
-        sf.create_wave(
+        fielding.create_wave(
             s,
             code="IMP",
             period=period,
-            instrument=sf.store_instrument(s, nps_csat()),
+            instrument=fielding.store_instrument(s, nps_csat()),
             stores=stores,
             total=15,
         )
@@ -400,12 +407,12 @@ def test_import_into_a_wave_is_all_or_nothing(sqlite_engine: Engine, tmp_path, m
     bad = runner.invoke(app, ["survey", "import", "IMP", str(data / "wjx_nps_csat_bad.csv")])
     assert bad.exit_code == 1 and "nothing imported" in bad.output
     with factory() as s:
-        wave = s.scalars(select(sf.SurveyWave).where(sf.SurveyWave.code == "IMP")).one()
+        wave = s.scalars(select(fielding.SurveyWave).where(fielding.SurveyWave.code == "IMP")).one()
         assert (
             s.scalar(select(func.count(SurveyResponse.id)).where(SurveyResponse.wave_id == wave.id))
             == 3
         )
-        quota = sf.quota_rows(s, wave).set_index("unit")
+        quota = fielding.quota_rows(s, wave).set_index("unit")
     assert quota.loc["S0", "achieved"] == 2 and quota.loc["S1", "achieved"] == 1
     out = tmp_path / "out.sav"
     assert runner.invoke(app, ["survey", "export", "IMP", str(out)]).exit_code == 0
@@ -420,9 +427,9 @@ def test_import_into_a_wave_is_all_or_nothing(sqlite_engine: Engine, tmp_path, m
     signer = LinkSigner(Settings().secret_key.encode().ljust(16, b"."))
     with factory() as s:
         for url in urls:
-            target = sf.resolve_link(s, signer, url.rsplit("/", 1)[1])
+            target = fielding.resolve_link(s, signer, url.rsplit("/", 1)[1])
             assert target.single_use and target.unit_code == "S1"
-            assert sf.token_state(s, target) == "ok"
+            assert fielding.token_state(s, target) == "ok"
     get_settings.cache_clear()  # later tests get the settings of their own environment
 
 
@@ -434,11 +441,11 @@ def test_indicator_values_for_the_scorecards(sqlite_engine: Engine) -> None:
     with factory() as s:
         stores = _org(s, 1)
         period = _period(s)
-        sf.create_wave(
+        fielding.create_wave(
             s,
             code="IC",
             period=period,
-            instrument=sf.store_instrument(s, store_intercept()),
+            instrument=fielding.store_instrument(s, store_intercept()),
             stores=stores,
             total=5,
         )
@@ -449,7 +456,7 @@ def test_indicator_values_for_the_scorecards(sqlite_engine: Engine) -> None:
     for r, nps in ratings:
         given: dict[str, object] = {c: r for c, *_ in INTERCEPT_ITEMS}
         given.update(overall=r, nps=nps, segment=1, age_band=1, tenure=1, product=1)
-        assert sf.submit(factory, target, given).outcome.stored
+        assert fielding.submit(factory, target, given).outcome.stored
     with factory() as s:
         values = survey_values(s, s.get_one(Period, period.id)).set_index("source_ref")
     mean = sum(r for r, _ in ratings) / 4

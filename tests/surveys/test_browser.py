@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select
 from conftest import CHROMIUM, serving
 from sqm.config import Settings
 from sqm.domain.instrument_templates import servqual
-from sqm.services.surveys import fielding as sf
+from sqm.services.surveys import fielding
 from sqm.services.surveys.links import LinkSigner
 from sqm.store.engine import make_sessionmaker
 from sqm.store.models import OrgUnit, Period
@@ -35,11 +35,11 @@ def served(demo_engine: Engine) -> Iterator[tuple[str, str, int, str]]:
         ).first()
         period = s.scalars(select(Period).order_by(Period.start.desc())).first()
         assert store is not None and period is not None
-        wave = sf.create_wave(
+        wave = fielding.create_wave(
             s,
             code="B-SQ",
             period=period,
-            instrument=sf.store_instrument(s, servqual()),
+            instrument=fielding.store_instrument(s, servqual()),
             stores=[store],
             total=5,
         )

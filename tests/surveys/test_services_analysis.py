@@ -16,7 +16,7 @@ from sqm.domain.instrument import Dimension, Group, Instrument, Question, Questi
 from sqm.domain.instrument_templates import ecsi, servqual, store_intercept
 from sqm.methods.servqual import dimension_gaps, item_gaps, servqual_index
 from sqm.methods.survey_weights import weighted_mean
-from sqm.services.surveys import analysis as sa
+from sqm.services.surveys import analysis
 from sqm.services.surveys.demo_data import (
     INTERCEPT_TRUE_WEIGHTS,
     demo_stores,
@@ -34,11 +34,11 @@ STORES = demo_stores(12)
 def sq() -> pd.DataFrame:
     frame = servqual_answers(STORES, ["2026-09", "2026-10"], per_store=25, seed=3)
     frame.loc[[3, 10], "R2_p"] = np.nan  # some unanswered items
-    return sa.with_segment_names(frame)
+    return analysis.with_segment_names(frame)
 
 
 def test_gaps_by_group_match_scipy_t_intervals(sq: pd.DataFrame) -> None:
-    out = sa.servqual_gaps(sq, servqual(), by="tier")
+    out = analysis.servqual_gaps(sq, servqual(), by="tier")
     row = out[(out["tier"] == "partner") & (out["code"] == "R2")].iloc[0]
     part = sq[sq["tier"] == "partner"]
     g = (part["R2_p"] - part["R2_e"]).dropna()
@@ -51,7 +51,7 @@ def test_gaps_by_group_match_scipy_t_intervals(sq: pd.DataFrame) -> None:
 
 def test_dimension_and_sq_agree_with_the_methods_formulas(sq: pd.DataFrame) -> None:
     inst = servqual()
-    out = sa.servqual_gaps(sq, inst)
+    out = analysis.servqual_gaps(sq, inst)
     items = [c[:-2] for c in sq.columns if c.endswith("_p")]
     p = sq[[f"{i}_p" for i in items]].set_axis(items, axis=1)
     e = sq[[f"{i}_e" for i in items]].set_axis(items, axis=1)
@@ -87,7 +87,7 @@ def test_hand_worked_gap() -> None:
         ),
     )
     frame = pd.DataFrame({"x_e": [6, 6], "x_p": [5, 4], "y_e": [5, 7], "y_p": [7, 7]})
-    out = sa.servqual_gaps(frame, inst).set_index("code")
+    out = analysis.servqual_gaps(frame, inst).set_index("code")
     assert out.loc["x", "gap"] == -1.5
     assert out.loc["y", "gap"] == 1.0
     assert out.loc["SQ", "gap"] == pytest.approx(((-1 + 2) / 2 + (-2 + 0) / 2) / 2)
@@ -96,7 +96,7 @@ def test_hand_worked_gap() -> None:
 def test_weighted_gaps_match_weighted_mean_of_the_methods(sq: pd.DataFrame) -> None:
     rng = np.random.default_rng(0)
     w = rng.uniform(0.3, 3.0, len(sq))
-    out = sa.servqual_gaps(sq, servqual(), by="city", weights=w)
+    out = analysis.servqual_gaps(sq, servqual(), by="city", weights=w)
     row = out[(out["city"] == "长沙") & (out["code"] == "responsiveness")].iloc[0]
     mask = (sq["city"] == "长沙").to_numpy()
     resp = (
@@ -111,7 +111,7 @@ def test_weighted_gaps_match_weighted_mean_of_the_methods(sq: pd.DataFrame) -> N
 
 
 def test_reliability_matches_pingouin_and_warns(sq: pd.DataFrame) -> None:
-    rel = sa.reliability_by_dimension(sq, servqual()).set_index("dimension")
+    rel = analysis.reliability_by_dimension(sq, servqual()).set_index("dimension")
     ref = pg.cronbach_alpha(sq[["T1_p", "T2_p", "T3_p", "T4_p"]])[0]
     assert rel.loc["tangibles", "alpha"] == pytest.approx(ref, abs=1e-9)
     assert rel["reliable"].all()
@@ -120,7 +120,7 @@ def test_reliability_matches_pingouin_and_warns(sq: pd.DataFrame) -> None:
     rng = np.random.default_rng(1)
     for c in ["E1_p", "E2_p", "E3_p", "E4_p", "E5_p"]:
         noisy[c] = rng.integers(1, 8, len(noisy))
-    rel = sa.reliability_by_dimension(noisy, servqual()).set_index("dimension")
+    rel = analysis.reliability_by_dimension(noisy, servqual()).set_index("dimension")
     assert not rel.loc["empathy", "reliable"]
     assert (
         "not reliable" in rel.loc["empathy", "warning_en"]
@@ -129,7 +129,7 @@ def test_reliability_matches_pingouin_and_warns(sq: pd.DataFrame) -> None:
 
 
 def test_validity_matches_factor_analyzer(sq: pd.DataFrame) -> None:
-    v = sa.validity(sq, servqual())
+    v = analysis.validity(sq, servqual())
     items = list(v.loadings.index)
     frame = sq[items].dropna().astype(float)
     per_item, overall = calculate_kmo(frame)
@@ -147,7 +147,7 @@ def test_validity_matches_factor_analyzer(sq: pd.DataFrame) -> None:
 
 def test_gap1_matches_welch_interval(sq: pd.DataFrame) -> None:
     staff = staff_answers(STORES, ["2026-10"], per_store=4, seed=2)
-    out = sa.gap1(staff, sq, servqual()).set_index("code")
+    out = analysis.gap1(staff, sq, servqual()).set_index("code")
     res = stats.ttest_ind(staff["S2_e"], sq["S2_e"], equal_var=False)
     ci = res.confidence_interval(0.95)
     assert out.loc["S2", "gap1"] == pytest.approx(staff["S2_e"].mean() - sq["S2_e"].mean())
@@ -159,11 +159,11 @@ def test_gap1_matches_welch_interval(sq: pd.DataFrame) -> None:
 
 def test_derived_importance_recovers_the_generators_drivers() -> None:
     answers = intercept_answers(demo_stores(40), ["2026-10"], per_store=150, seed=4)
-    imp = sa.derived_item_importance(answers, list(INTERCEPT_TRUE_WEIGHTS))
+    imp = analysis.derived_item_importance(answers, list(INTERCEPT_TRUE_WEIGHTS))
     assert imp["weight"].sum() == pytest.approx(1.0)
     rho = stats.spearmanr(imp["weight"], list(INTERCEPT_TRUE_WEIGHTS.values())).statistic
     assert rho > 0.8
-    ipa = sa.ipa_items(answers, store_intercept())
+    ipa = analysis.ipa_items(answers, store_intercept())
     assert set(ipa["quadrant"]) <= {"keep_up", "concentrate", "low_priority", "overkill"}
     # waiting time (Q12) matters much and rates low: the plan's first thing to fix
     assert ipa.loc["Q12", "quadrant"] == "concentrate"
@@ -173,7 +173,7 @@ def test_nps_by_group_by_hand() -> None:
     frame = pd.DataFrame(
         {"unit": ["a"] * 10 + ["b"] * 4, "nps": [10, 9, 9, 8, 7, 6, 3, 10, 10, 5, 0, 10, 9, 9]}
     )
-    out = sa.nps_by(frame, "unit").set_index("unit")
+    out = analysis.nps_by(frame, "unit").set_index("unit")
     # a: promoters 5/10, detractors 3/10 → 20; b: 3/4 − 1/4 → 50
     assert out.loc["a", "nps"] == pytest.approx(20.0)
     assert out.loc["b", "nps"] == pytest.approx(50.0)
@@ -188,11 +188,11 @@ def test_raking_reaches_the_margins(sq: pd.DataFrame) -> None:
         "segment_name": {"business": 0.5 * len(sq), "ordinary": 0.5 * len(sq)},
         "unit": {u: len(sq) / len(units) for u in units},
     }
-    w = sa.weight_answers(sq, margins=margins)
+    w = analysis.weight_answers(sq, margins=margins)
     assert w.converged and w.deff > 1
     got = w.weights.groupby(sq["segment_name"]).sum()
     assert got["business"] == pytest.approx(0.5 * len(sq), rel=1e-6)
-    ps = sa.weight_answers(
+    ps = analysis.weight_answers(
         sq, cells=["segment_name"], population={"business": 300, "ordinary": 700}
     )
     assert ps.weights.groupby(sq["segment_name"]).sum()["business"] == pytest.approx(0.3 * len(sq))
@@ -202,7 +202,7 @@ def test_counts() -> None:
     frame = pd.DataFrame(
         {"unit": ["a", "a", "b"], "segment_name": ["business", "ordinary", "ordinary"]}
     )
-    out = sa.response_counts(frame, ["unit", "segment_name"])
+    out = analysis.response_counts(frame, ["unit", "segment_name"])
     assert out["answers"].tolist() == [1, 1, 1]
 
 
@@ -232,7 +232,7 @@ def test_satisfaction_index_on_the_ecsi_reference_data(shared_data: Path) -> Non
         ),
     )
     data["region"] = np.where(np.arange(len(data)) % 2 == 0, "north", "south")
-    res = sa.satisfaction_index(data, inst, by="region", n_boot=100, seed=2)
+    res = analysis.satisfaction_index(data, inst, by="region", n_boot=100, seed=2)
     ref = pd.read_csv(METHODS_DATA / "plspm_r_satisfaction_inner_summary.csv", index_col=0)
     r_names = {
         "expectation": "EXPE",
@@ -248,7 +248,7 @@ def test_satisfaction_index_on_the_ecsi_reference_data(shared_data: Path) -> Non
     fitted = plspm.fit(
         data[[c for v in blocks.values() for c in v]],
         blocks,
-        [p for p in sa.ECSI_PATHS if "complaints" not in p],
+        [p for p in analysis.ECSI_PATHS if "complaints" not in p],
         scaled=False,
     )
     scores = fitted.index_scores(1, 10)["satisfaction"]
@@ -262,7 +262,7 @@ def test_satisfaction_index_on_the_ecsi_reference_data(shared_data: Path) -> Non
 
 def test_satisfaction_index_on_demo_answers_orders_regions() -> None:
     answers = ecsi_answers(demo_stores(24), ["2026-10"], per_store=20, seed=5)
-    res = sa.satisfaction_index(answers, ecsi(), by="tier", n_boot=50)
+    res = analysis.satisfaction_index(answers, ecsi(), by="tier", n_boot=50)
     sat = res.index[res.index["lv"] == "satisfaction"].set_index("tier")["index"]
     assert sat["flagship"] > sat["partner"]
 
@@ -274,6 +274,6 @@ def test_integer_fast_path_equals_the_float_path() -> None:
     floats[rating] = floats[rating].astype(float)
     w = np.random.default_rng(3).uniform(0.5, 2, len(ints))
     for weights in (None, w):
-        a = sa.servqual_gaps(ints, servqual(), by="tier", weights=weights)
-        b = sa.servqual_gaps(floats, servqual(), by="tier", weights=weights)
+        a = analysis.servqual_gaps(ints, servqual(), by="tier", weights=weights)
+        b = analysis.servqual_gaps(floats, servqual(), by="tier", weights=weights)
         pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-10)

@@ -17,13 +17,13 @@ from sqlalchemy import Engine, func, select
 
 from conftest import make_client, sign_in
 from sqm.domain import instrument_draft
+from sqm.domain.errors import MissingError
 from sqm.domain.instrument import QuestionType
 from sqm.domain.instrument_templates import TEMPLATES
 from sqm.domain.org import StoreTier
 from sqm.domain.roles import Role
 from sqm.services.demo import DEMO_STEPS, run_demo
-from sqm.services.surveys import design as survey_design
-from sqm.services.surveys import fielding as sf
+from sqm.services.surveys import design, fielding
 from sqm.services.surveys.links import LinkSigner
 from sqm.services.users import create_user, grant
 from sqm.store.engine import make_sessionmaker
@@ -178,16 +178,16 @@ def _answer_once(engine: Engine, code: str, *, answer: bool = True) -> int:
         store = s.scalars(select(OrgUnit).where(OrgUnit.kind == "store")).first()
         period = s.scalars(select(Period).order_by(Period.start.desc())).first()
         assert row is not None and store is not None and period is not None
-        wave = sf.create_wave(
+        wave = fielding.create_wave(
             s, code=f"W-{code}", period=period, instrument=row, stores=[store], total=5
         )
         s.commit()
         signer = LinkSigner(b"test-secret".ljust(16, b"."))
-        target = sf.resolve_link(s, signer, signer.open_link(wave.code, store.code))
+        target = fielding.resolve_link(s, signer, signer.open_link(wave.code, store.code))
         row_id = row.id
     if answer:
-        result = sf.submit(factory, target, {"nps": "9", "csat": "5", "segment": "1"})
-        assert result.outcome is sf.Outcome.ACCEPTED
+        result = fielding.submit(factory, target, {"nps": "9", "csat": "5", "segment": "1"})
+        assert result.outcome is fielding.Outcome.ACCEPTED
     return row_id
 
 
@@ -206,7 +206,7 @@ def test_create_from_a_template_stores_version_1(demo_engine: Engine) -> None:
         row = s.scalar(select(SurveyInstrument).where(SurveyInstrument.code == "sq_gz"))
         assert row is not None
         assert (row.version, row.kind) == (1, "servqual")
-        inst = sf.instrument_of(row)
+        inst = fielding.instrument_of(row)
     template = TEMPLATES["servqual"]()
     assert inst.name == template.name  # names left empty keep the template's
     assert [q.to_dict() for q in inst.questions] == [q.to_dict() for q in template.questions]
@@ -262,7 +262,7 @@ def test_an_edit_replaces_a_version_without_answers(engine: Engine) -> None:
     with make_sessionmaker(engine)() as s:
         row = s.scalar(select(SurveyInstrument).where(SurveyInstrument.code == "quick"))
         assert row is not None
-        assert sf.instrument_of(row).question("csat").text.zh == "您对今天的服务满意吗？"
+        assert fielding.instrument_of(row).question("csat").text.zh == "您对今天的服务满意吗？"
 
 
 def test_an_edit_after_answers_makes_a_new_version_and_answers_keep_theirs(
@@ -282,7 +282,7 @@ def test_an_edit_after_answers_makes_a_new_version_and_answers_keep_theirs(
     assert [v for v, _ in rows] == [1, 2] and rows[0][1] != rows[1][1]
     with make_sessionmaker(engine)() as s:
         v1 = s.get_one(SurveyInstrument, v1_id)
-        assert sf.instrument_of(v1).question("nps").text.en.startswith("How likely")
+        assert fielding.instrument_of(v1).question("nps").text.en.startswith("How likely")
         [response] = s.scalars(select(SurveyResponse)).all()
         assert response.instrument_id == v1_id
     history = c.get("/survey-design/instruments/quick").text
@@ -428,7 +428,7 @@ def test_an_empty_instrument_is_stored_on_its_first_valid_save(demo_engine: Engi
     with make_sessionmaker(demo_engine)() as s:
         row = s.scalar(select(SurveyInstrument).where(SurveyInstrument.code == "all_types"))
         assert row is not None
-        inst = sf.instrument_of(row)
+        inst = fielding.instrument_of(row)
     assert {q.qtype for q in inst.questions} == set(QuestionType)
     assert inst.question("att").points == 7 and inst.question("sat").points == 3
     assert inst.question("why").max_choices == 2 and inst.question("note").max_length == 300
@@ -555,6 +555,10 @@ def test_a_wave_is_previewed_then_created_with_proportional_quotas(engine: Engin
         assert (wave.status, wave.link_mode, wave.full_policy) == ("open", "open", "over_quota")
     assert r.headers["location"] == f"/surveys/{wave.id}"
     assert "2026-11-quick" in c.get("/surveys").text
+    # the wave as the analyst sees it (scope, quota, count: the same queries on PostgreSQL)
+    assert c.get(f"/surveys/{wave.id}").status_code == 200
+    count = c.get(f"/api/v1/surveys/waves/{wave.id}/responses/count").json()
+    assert count == {"wave": "2026-11-quick", "responses": 0}
 
 
 def test_interlocked_quotas_split_each_store_by_segment(demo_engine: Engine) -> None:
@@ -726,7 +730,25 @@ def test_a_scoped_analyst_targets_only_stores_in_scope(demo_engine: Engine) -> N
     assert _cells(demo_engine, "W-SC") == {}
 
 
-@pytest.mark.parametrize("module", [instrument_draft, survey_design], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [instrument_draft, design], ids=lambda m: m.__name__)
 def test_docstring_examples(module: object) -> None:
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)  # type: ignore[arg-type]
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_an_unknown_instrument_or_version_is_404(
+    client_as: Callable[[str], TestClient], demo_engine: Engine
+) -> None:
+    c = client_as("analyst")
+    for path in (
+        "/survey-design/instruments/no_such",
+        "/survey-design/instruments/no_such/edit",
+        "/survey-design/instruments/no_such/versions/1/preview",
+        "/survey-design/instruments/no_such/versions/1/form",
+    ):
+        assert c.get(path).status_code == 404, path
+    with make_sessionmaker(demo_engine)() as s:
+        with pytest.raises(MissingError, match="no such instrument"):
+            design.instrument_row(s, "no_such")
+    r = c.post("/survey-design/instruments/no_such/edit", data={"op": "save", "code": "x"})
+    assert r.status_code == 404

@@ -7,90 +7,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pyreadstat
-import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from conftest import make_client
-from sqm.domain.instrument_templates import SERVQUAL_ITEMS, nps_csat, servqual
-from sqm.domain.wave import LinkMode, WaveStatus
-from sqm.services.surveys import fielding as sf
+from sqm.domain.instrument_templates import SERVQUAL_ITEMS
 from sqm.services.surveys.links import LinkSigner
-from sqm.store.engine import make_sessionmaker
-from sqm.store.models import OrgUnit, Period, RoleGrant, User
 
 
 def _signer() -> LinkSigner:
     return LinkSigner(b"test-secret".ljust(16, b"."))
-
-
-@pytest.fixture
-def waves(demo_engine: Engine) -> dict[str, object]:
-    factory = make_sessionmaker(demo_engine)
-    with factory() as s:
-        manager = s.scalar(select(User).where(User.username == "store.manager"))
-        assert manager is not None
-        grant = s.scalar(select(RoleGrant).where(RoleGrant.user_id == manager.id))
-        assert grant is not None
-        own = s.get_one(OrgUnit, grant.scope_unit_id)
-        own_stores = [
-            u
-            for u in s.scalars(
-                select(OrgUnit).where(OrgUnit.kind == "store", OrgUnit.path.startswith(own.path))
-            )
-        ]
-        other = s.scalars(
-            select(OrgUnit)
-            .where(OrgUnit.kind == "store", ~OrgUnit.path.startswith(own.path))
-            .limit(2)
-        ).all()
-        stores = own_stores[:1] + list(other)
-        period = s.scalars(select(Period).order_by(Period.start.desc())).first()
-        assert period is not None
-        sq = sf.create_wave(
-            s,
-            code="T-SQ",
-            period=period,
-            instrument=sf.store_instrument(s, servqual()),
-            stores=stores,
-            total=15,
-        )
-        quick = sf.create_wave(
-            s,
-            code="T-Q",
-            period=period,
-            instrument=sf.store_instrument(s, nps_csat()),
-            stores=list(other),
-            total=10,
-        )
-        closed = sf.create_wave(
-            s,
-            code="T-C",
-            period=period,
-            instrument=sf.store_instrument(s, nps_csat()),
-            stores=stores,
-            total=15,
-            status=WaveStatus.CLOSED,
-        )
-        tok = sf.create_wave(
-            s,
-            code="T-T",
-            period=period,
-            instrument=sf.store_instrument(s, nps_csat()),
-            stores=stores,
-            total=15,
-            link_mode=LinkMode.TOKEN,
-        )
-        tokens = sf.issue_tokens(s, _signer(), tok, stores[0], 1)
-        s.commit()
-        return {
-            "sq": sq.id,
-            "quick": quick.id,
-            "closed": closed.id,
-            "own": stores[0].code,
-            "other": other[0].code,
-            "token": tokens[0],
-        }
 
 
 def _servqual_form() -> dict[str, str]:
@@ -255,3 +181,28 @@ def test_import_page_and_amendment_api(
         .status_code
         == 403
     )
+
+
+def test_posted_answers_are_read_through_the_form_model(
+    demo_engine: Engine, waves: dict[str, object]
+) -> None:
+    """The public form's fields are the instrument's: every posted field reaches the
+    instrument, a field sent twice keeps its last value, fields it does not ask are
+    dropped, and ``lang`` is the form's own."""
+    from sqlalchemy import select
+
+    from sqm.store.engine import make_sessionmaker
+    from sqm.store.models import SurveyResponse
+
+    public = make_client(demo_engine)
+    link = "/s/" + _signer().open_link("T-SQ", str(waves["own"]))
+    form: dict[str, str | list[str]] = dict(_servqual_form(), lang="en", not_a_question="x")
+    form["T1_p"] = ["3", "4"]
+    r = public.post(link, data=form)
+    assert r.status_code == 200 and "Thank you" in r.text
+    with make_sessionmaker(demo_engine)() as s:
+        stored = s.scalars(
+            select(SurveyResponse).where(SurveyResponse.wave_id == waves["sq"])
+        ).one()
+        assert stored.answers["T1_p"] == 4 and "not_a_question" not in stored.answers
+        assert stored.lang == "en"
