@@ -7,12 +7,14 @@ Declare them once here and use them as types: ``p: ComplaintReader, c: Complaint
 
 from __future__ import annotations
 
+from pathlib import Path as FilePath
 from typing import Annotated
 
-from fastapi import Depends, Path
+from fastapi import Depends, Path, Request
 
 from sqm.domain.roles import Permission
 from sqm.services.complaints import alerts as alert_svc
+from sqm.services.complaints import upload as up
 from sqm.services.complaints.handling import complaint_in_scope
 from sqm.services.scope import Principal
 from sqm.store.models import Complaint
@@ -56,3 +58,21 @@ ComplaintInScope = Annotated[Complaint, Depends(_complaint)]
 
 ComplaintAlertInScope = Annotated[ComplaintAlert, Depends(_alert)]
 """The complaint alert of the path's ``{alert_id}``, 404 outside the caller's scope."""
+
+
+def upload_root(request: Request) -> FilePath:
+    """Where this server keeps staged complaint uploads."""
+    return up.upload_dir(FilePath(request.app.state.settings.data_dir))
+
+
+def _upload(
+    token: str, request: Request, p: Principal = Depends(current_principal)
+) -> up.StagedUpload:
+    try:
+        return up.load_staged(upload_root(request), token, p.user_id)
+    except up.UploadError:
+        raise NotFound("no such upload (it may have expired; upload the file again)") from None
+
+
+OwnUpload = Annotated[up.StagedUpload, Depends(_upload)]
+"""The staged upload of the path's ``{token}`` if the caller uploaded it, 404 otherwise."""

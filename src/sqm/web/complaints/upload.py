@@ -10,7 +10,6 @@ long one in a background thread, in one transaction, while the page polls its pr
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
@@ -23,6 +22,7 @@ from sqm.services.complaints import upload as up
 from sqm.services.complaints.handling import as_utc, default_calendar
 from sqm.services.scope import Principal
 from sqm.store.engine import transaction
+from sqm.web.complaints.deps import OwnUpload, upload_root
 from sqm.web.deps import Db, csrf_protect, load_form
 from sqm.web.errors import InvalidInput, NotFound
 from sqm.web.permissions import ComplaintHandler
@@ -36,19 +36,8 @@ SHOWN_ISSUES = 200
 SAMPLE_ROWS = 10
 
 
-def _root(request: Request) -> Path:
-    return up.upload_dir(Path(request.app.state.settings.data_dir))
-
-
-def _staged(request: Request, p: Principal, token: str) -> up.StagedUpload:
-    try:
-        return up.load_staged(_root(request), token, p.user_id)
-    except up.UploadError:
-        raise NotFound("no such upload (it may have expired; upload the file again)") from None
-
-
 def _status(request: Request, token: str) -> up.JobStatus | None:
-    status = up.read_status(_root(request), token)
+    status = up.read_status(upload_root(request), token)
     if status is not None and up.interrupted(status):
         # its process ended mid-way: the transaction was never committed
         return up.JobStatus("failed", message="the import was interrupted (the server stopped)")
@@ -128,7 +117,7 @@ def upload_file(
     data = file.file.read(up.MAX_UPLOAD_BYTES + 1)
     try:
         staged = up.stage(
-            _root(request),
+            upload_root(request),
             data,
             file.filename,
             p.user_id,
@@ -142,13 +131,14 @@ def upload_file(
 
 
 @router.get("/complaints/upload/{token}", response_class=HTMLResponse)
-def upload_preview(token: str, request: Request, p: ComplaintHandler, db: Db) -> HTMLResponse:
-    staged = _staged(request, p, token)
-    status = _status(request, token)
+def upload_preview(
+    request: Request, p: ComplaintHandler, staged: OwnUpload, db: Db
+) -> HTMLResponse:
+    status = _status(request, staged.token)
     if status is not None and status.state != "failed":
         return _page(request, db, p, staged=staged, status=status)
     try:
-        preview = up.preview_staged(db, _root(request), staged, p)
+        preview = up.preview_staged(db, upload_root(request), staged, p)
     except (up.UploadError, FileNotFoundError) as exc:
         return _page(request, db, p, staged=staged, error=str(exc), status_code=422)
     code = 200 if preview.importable else 422
@@ -163,28 +153,27 @@ class ConfirmForm(BaseModel):
 
 @router.post("/complaints/upload/{token}/confirm", response_model=None)
 def upload_confirm(
-    token: str,
     request: Request,
     p: ComplaintHandler,
+    staged: OwnUpload,
     form: Annotated[ConfirmForm, Form()],
     db: Db,
 ) -> Response:
     factory = request.app.state.sessionmaker
     up.confirm_import(
         db,
-        _root(request),
-        _staged(request, p, token),
+        upload_root(request),
+        staged,
         p,
         skip_rejected=form.skip_rejected,
         transaction=lambda: transaction(factory),
     )
-    return RedirectResponse(f"/complaints/upload/{token}", status_code=303)
+    return RedirectResponse(f"/complaints/upload/{staged.token}", status_code=303)
 
 
 @router.get("/complaints/upload/{token}/progress", response_class=HTMLResponse)
-def upload_progress(token: str, request: Request, p: ComplaintHandler) -> HTMLResponse:
-    staged = _staged(request, p, token)
-    status = _status(request, token)
+def upload_progress(request: Request, p: ComplaintHandler, staged: OwnUpload) -> HTMLResponse:
+    status = _status(request, staged.token)
     if status is None:
         raise NotFound("this upload has not been confirmed")
     return render(request, "complaints/_upload_status.html", {"staged": staged, "status": status})
