@@ -155,3 +155,33 @@ def test_the_life_cycle_module_docstring_examples() -> None:
     import doctest
 
     assert doctest.testmod(alerting).failed == 0
+
+
+def test_routes_on_duty_by_channel_and_source(session: Session) -> None:
+    from sqm.store.models.network import NotificationRoute
+
+    session.add_all(
+        [
+            NotificationRoute(
+                name="noc", channel="webhook", target="http://noc", schedule="always"
+            ),
+            NotificationRoute(
+                name="cx",
+                channel="webhook",
+                target="http://cx",
+                schedule="always",
+                settings={"sources": ["complaints"]},
+            ),
+            NotificationRoute(
+                name="mail", channel="email", target="a@b", schedule="business_hours"
+            ),
+        ]
+    )
+    session.flush()
+    tue_10, tue_20 = datetime(2026, 11, 24, 10), datetime(2026, 11, 24, 20)
+    names = lambda rs: sorted(r.name for r in rs)  # noqa: E731
+    assert names(alerting.routes_on_duty(session, tue_10)) == ["cx", "mail", "noc"]
+    assert names(alerting.routes_on_duty(session, tue_20)) == ["cx", "noc"]
+    assert names(alerting.routes_on_duty(session, tue_10, channel="webhook")) == ["cx", "noc"]
+    complaints = alerting.routes_on_duty(session, tue_10, channel="webhook", source="complaints")
+    assert names(complaints) == ["cx"]

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from sqm.domain.errors import RuleError
 from sqm.store.models import User
+from sqm.store.models.network import NotificationRoute
 
 __all__ = [
     "AlertError",
@@ -42,6 +43,7 @@ __all__ = [
     "history",
     "on_duty",
     "resolve",
+    "routes_on_duty",
 ]
 
 OPEN_STATES = ("open", "acknowledged")
@@ -177,3 +179,19 @@ def on_duty(route: RouteSchedule, at: datetime) -> bool:
     if route.schedule == "on_call":
         return not business
     return True
+
+
+def routes_on_duty(
+    session: Session, at: datetime, *, channel: str | None = None, source: str | None = None
+) -> list[NotificationRoute]:
+    """The notification routes on duty at ``at`` (the routes' local time), of ``channel``
+    (default: any) and, with ``source``, only those that opted in to that kind of alert
+    (``settings = {"sources": [source, …]}``)."""
+    q = select(NotificationRoute)
+    if channel is not None:
+        q = q.where(NotificationRoute.channel == channel)
+    return [
+        r
+        for r in session.scalars(q)
+        if (source is None or source in (r.settings or {}).get("sources", [])) and on_duty(r, at)
+    ]

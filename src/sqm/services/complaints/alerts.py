@@ -34,12 +34,11 @@ from sqlalchemy.orm import Session
 
 from sqm.methods.complaint_measures import HotspotWindow, hotspots
 from sqm.services import alerting
-from sqm.services.alerting import AlertError, on_duty
+from sqm.services.alerting import AlertError
 from sqm.services.complaints.handling import as_utc, default_calendar
 from sqm.services.scope import Principal
 from sqm.store.models import Complaint, OrgUnit
 from sqm.store.models.complaint_alert import ComplaintAlert, ComplaintAlertEvent
-from sqm.store.models.network import NotificationRoute
 
 if TYPE_CHECKING:
     from sqm.services.demo_context import DemoContext
@@ -392,13 +391,7 @@ def notify_alerts(
     and whose minimum severity the alert meets; every attempt is recorded in the alert's
     history. Returns the number of successful sends."""
     local = as_utc(at).astimezone(default_calendar().zone)
-    routes = [
-        r
-        for r in session.scalars(
-            select(NotificationRoute).where(NotificationRoute.channel == "webhook")
-        )
-        if "complaints" in (r.settings or {}).get("sources", []) and on_duty(r, local)
-    ]
+    routes = alerting.routes_on_duty(session, local, channel="webhook", source="complaints")
     sent = 0
     for alert in alerts:
         for r in routes:

@@ -23,14 +23,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sqm.services import alerting
-from sqm.services.alerting import AlertError, on_duty
+from sqm.services.alerting import AlertError
 from sqm.services.scope import Principal
 from sqm.store.models import OrgUnit
 from sqm.store.models.network import (
     NetworkAlert,
     NetworkAlertEvent,
     NetworkSilence,
-    NotificationRoute,
 )
 
 SEVERITIES = ("minor", "major", "critical")
@@ -257,7 +256,7 @@ def notify(
     severity it meets; record each attempt (sent or failed, and why) in the alert's history.
     Returns the number of successful sends.
     """
-    routes = [r for r in session.scalars(select(NotificationRoute)) if on_duty(r, at)]
+    routes = alerting.routes_on_duty(session, at)
     sent = 0
     for alert in alerts:
         if alert.silenced:
