@@ -32,26 +32,36 @@ import pandas as pd
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from sqm.domain.errors import RuleError
 from sqm.methods.complaint_measures import HotspotWindow, hotspots
+from sqm.services import alerting
+from sqm.services.alerting import AlertError
 from sqm.services.complaints.handling import as_utc, default_calendar
-from sqm.services.network.alerts import on_duty
 from sqm.services.scope import Principal
 from sqm.store.models import Complaint, OrgUnit
 from sqm.store.models.complaint_alert import ComplaintAlert, ComplaintAlertEvent
-from sqm.store.models.network import NotificationRoute
 
 if TYPE_CHECKING:
     from sqm.services.demo_context import DemoContext
 
 SEVERITIES = ("minor", "major", "critical")
-ACTIVE = ("open", "acknowledged")
+ACTIVE = alerting.OPEN_STATES
 STATUS_FILTERS = ("active", "open", "acknowledged", "resolved", "all")
 Progress = Callable[[str, int, int], None]
 
 
-class ComplaintAlertError(RuleError):
+class ComplaintAlertError(AlertError):
     """An alert operation that breaks the lifecycle (e.g. acknowledging a resolved alert)."""
+
+
+COMPLAINT_ALERT = alerting.AlertKind(
+    event=ComplaintAlertEvent,
+    subject="the rise",
+    note_required=True,
+    keeps_resolution=True,
+    error=ComplaintAlertError,
+)
+"""The life cycle of a complaint alert: resolving it by hand needs a note saying why (the
+cause was put right), which the alert itself keeps with who resolved it."""
 
 
 @dataclass(frozen=True)
@@ -343,34 +353,14 @@ def acknowledge(
     session: Session, alert: ComplaintAlert, user_id: int | None, comment: str, at: datetime
 ) -> None:
     """Acknowledge an open alert with a comment saying who is on it and what is done."""
-    if alert.status != "open":
-        raise ComplaintAlertError(
-            f"alert {alert.id} is {alert.status}; only an open alert can be acknowledged"
-        )
-    if not comment.strip():
-        raise ComplaintAlertError("comment: say what is being done about the rise")
-    alert.status, alert.acknowledged_by, alert.acknowledged_at = "acknowledged", user_id, at
-    alert.ack_comment = comment.strip()[:500]
-    alert.events.append(
-        ComplaintAlertEvent(kind="acknowledged", at=at, actor_id=user_id, note=alert.ack_comment)
-    )
-    session.flush()
+    alerting.acknowledge(session, alert, COMPLAINT_ALERT, user_id, comment, at)
 
 
 def resolve(
     session: Session, alert: ComplaintAlert, user_id: int | None, note: str, at: datetime
 ) -> None:
     """Resolve an open or acknowledged alert by hand, saying why (the cause was put right)."""
-    if alert.status == "resolved":
-        raise ComplaintAlertError(f"alert {alert.id} is already resolved")
-    if not note.strip():
-        raise ComplaintAlertError("note: say why the alert is resolved")
-    alert.status, alert.resolved_by, alert.resolved_at = "resolved", user_id, at
-    alert.resolution_note = note.strip()[:500]
-    alert.events.append(
-        ComplaintAlertEvent(kind="resolved", at=at, actor_id=user_id, note=alert.resolution_note)
-    )
-    session.flush()
+    alerting.resolve(session, alert, COMPLAINT_ALERT, user_id, note, at)
 
 
 def alert_payload(alert: ComplaintAlert) -> dict[str, object]:
@@ -401,13 +391,7 @@ def notify_alerts(
     and whose minimum severity the alert meets; every attempt is recorded in the alert's
     history. Returns the number of successful sends."""
     local = as_utc(at).astimezone(default_calendar().zone)
-    routes = [
-        r
-        for r in session.scalars(
-            select(NotificationRoute).where(NotificationRoute.channel == "webhook")
-        )
-        if "complaints" in (r.settings or {}).get("sources", []) and on_duty(r, local)
-    ]
+    routes = alerting.routes_on_duty(session, local, channel="webhook", source="complaints")
     sent = 0
     for alert in alerts:
         for r in routes:
@@ -455,6 +439,12 @@ def alerts_query(
     if region is not None:
         q = q.where(OrgUnit.path.startswith(region.path))
     return q.order_by(ComplaintAlert.last_detected_at.desc(), ComplaintAlert.id.desc())
+
+
+def visible_alert(session: Session, principal: Principal, alert_id: int) -> ComplaintAlert | None:
+    """The alert ``alert_id`` if the principal sees the unit it is about, else None."""
+    alert = session.get(ComplaintAlert, alert_id)
+    return alert if alert is not None and principal.sees(alert.unit) else None
 
 
 def count_active(session: Session, principal: Principal) -> int:

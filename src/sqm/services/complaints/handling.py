@@ -9,7 +9,7 @@ the complaint at intake.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as field_
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -48,6 +48,7 @@ from sqm.store.models import (
     ComplaintRectification,
     ComplaintStatusChange,
     OrgUnit,
+    User,
 )
 
 QueueView = Literal["mine", "team", "near_limit", "overdue", "all_open"]
@@ -339,6 +340,56 @@ def intake_many(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def units_in_scope(session: Session, principal: Principal, codes: set[str]) -> dict[str, OrgUnit]:
+    """The org units among ``codes`` that the principal sees, by code."""
+    return {
+        u.code: u
+        for u in session.scalars(
+            select(OrgUnit).where(OrgUnit.code.in_(sorted(codes)), principal.unit_filter())
+        )
+    }
+
+
+def intake_in_scope(
+    session: Session,
+    principal: Principal,
+    items: list[ComplaintInput],
+    *,
+    read_back: bool = True,
+) -> list[BatchResult]:
+    """:func:`intake_many` for a caller: items may name only units in the principal's scope.
+
+    With ``read_back`` each stored result carries its complaint, new or sent before (one
+    read for those sent before)."""
+    results = intake_many(
+        session, items, units_in_scope(session, principal, {i.unit_code for i in items})
+    )
+    if not read_back:
+        return results
+    # New complaints are at hand; only those sent before are read back.
+    stored = {r.id: r.complaint for r in results if r.complaint is not None}
+    again = sorted({r.id for r in results if r.id is not None and r.id not in stored})
+    if again:
+        stored.update(
+            (c.id, c) for c in session.scalars(select(Complaint).where(Complaint.id.in_(again)))
+        )
+    return [
+        replace(r, complaint=stored[r.id]) if r.id is not None and r.complaint is None else r
+        for r in results
+    ]
+
+
+def take_in_by_hand(session: Session, principal: Principal, data: ComplaintInput) -> Complaint:
+    """A complaint a handler types in (the web form): its unit must be in their scope."""
+    unit = units_in_scope(session, principal, {data.unit_code}).get(data.unit_code)
+    if unit is None:
+        raise ComplaintError(
+            f"unit_code {data.unit_code!r} is not an org unit in your scope", {"field": "unit_code"}
+        )
+    complaint, _ = intake(session, data, unit)
+    return complaint
+
+
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert new complaints, the first step of each life-cycle and their audit entries
     with set-based statements (a batch of any size costs a handful of round trips).
@@ -384,7 +435,7 @@ def change_status(
     try:
         target = Status(new)
     except ValueError:
-        raise ComplaintError(f"status {new!r} is unknown") from None
+        raise ComplaintError(f"status {new!r} is unknown", {"field": "status"}) from None
     current = Status(complaint.status)
     check_transition(current, target)
     at = (now or datetime.now(UTC)).astimezone(UTC)
@@ -398,7 +449,9 @@ def change_status(
         complaint.closed_at = at
         if satisfaction is not None:
             if not 1 <= satisfaction <= 5:
-                raise ComplaintError(f"satisfaction must be 1–5, got {satisfaction}")
+                raise ComplaintError(
+                    f"satisfaction must be 1–5, got {satisfaction}", {"field": "satisfaction"}
+                )
             complaint.satisfaction = satisfaction
     if target is Status.REOPENED:
         complaint.resolved_at = None
@@ -422,12 +475,24 @@ def assign(session: Session, complaint: Complaint, handler_id: int | None) -> No
     complaint.handler_id = handler_id
 
 
+def assign_by_username(session: Session, complaint: Complaint, username: str | None) -> None:
+    """Give the complaint to the user ``username`` (empty or None: back to the team queue).
+
+    An unknown user name is refused (a rule error naming the field)."""
+    uid = None
+    if username:
+        uid = session.scalar(select(User.id).where(User.username == username))
+        if uid is None:
+            raise ComplaintError(f"no user {username!r}", {"field": "username"})
+    assign(session, complaint, uid)
+
+
 def add_note(
     session: Session, complaint: Complaint, author_id: int | None, body: str
 ) -> ComplaintNote:
     """Add a working note; empty notes are refused."""
     if not body.strip():
-        raise ComplaintError("note body is empty")
+        raise ComplaintError("note body is empty", {"field": "body"})
     n = ComplaintNote(complaint_id=complaint.id, author_id=author_id, body=body.strip())
     session.add(n)
     return n

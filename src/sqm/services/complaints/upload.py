@@ -31,6 +31,7 @@ import json
 import os
 import re
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -44,9 +45,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sqm.domain.errors import RuleError
+from sqm.domain.org import UnitKind
 from sqm.ingest.complaints import ComplaintImport, RowIssue, load_comcast, read_complaint_table
 from sqm.services.complaints.imports import ImportOutcome, store_import
 from sqm.services.scope import Principal
+from sqm.store.audit import Actor, acting_as
 from sqm.store.models import OrgUnit
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -476,3 +479,66 @@ def run_job(
 def staged_at(staged: StagedUpload) -> datetime:
     """When the file was uploaded (UTC)."""
     return datetime.fromtimestamp(staged.staged_at, UTC)
+
+
+def upload_units(session: Session, principal: Principal) -> list[OrgUnit]:
+    """The units an uploader may choose as the file's default (their scope, no competitors)."""
+    return list(
+        session.scalars(
+            select(OrgUnit)
+            .where(principal.unit_filter(), OrgUnit.kind != UnitKind.COMPETITOR_STORE)
+            .order_by(OrgUnit.path)
+            .limit(2000)
+        )
+    )
+
+
+def confirm_import(
+    session: Session,
+    root: Path,
+    staged: StagedUpload,
+    principal: Principal,
+    *,
+    skip_rejected: bool,
+    transaction: Callable[[], contextlib.AbstractContextManager[Session]],
+) -> None:
+    """Import a staged upload the person confirmed, checked again against the store and
+    their scope: a short file now in ``session`` (committed here), a long one in a
+    background thread in one ``transaction()``. Either way its status file tells how it
+    went. Rows the preview rejects are left out only with ``skip_rejected``; a second
+    confirmation, or one of a file already imported, does nothing."""
+    token = staged.token
+    try:
+        preview = preview_staged(session, root, staged, principal)
+    except FileNotFoundError:
+        return  # imported (and removed) already: its status says how it went
+    if not preview.importable:
+        raise UploadError("the file has errors that block the import; nothing was written")
+    if preview.rejected and not skip_rejected:
+        raise UploadError(
+            f"{len({e.row for e in preview.rejected})} row(s) cannot be imported: confirm "
+            "that the others are imported without them"
+        )
+    if not claim_job(root, token, len(preview.frame)):
+        return
+    actor = Actor(principal.user_id, principal.username)
+    if len(preview.frame) <= INLINE_ROWS:
+        try:
+            with acting_as(actor):
+                out = import_preview(session, preview, staged)
+                session.commit()
+        except Exception as exc:
+            session.rollback()
+            write_status(
+                root, token, JobStatus("failed", message=f"{exc}; nothing was written"[:500])
+            )
+        else:
+            n = len(preview.frame)
+            write_status(root, token, JobStatus("done", n, n, out.created, out.already_known))
+        return
+
+    def work() -> None:
+        with acting_as(actor):
+            run_job(root, token, staged, preview, transaction)
+
+    threading.Thread(target=work, name=f"complaint-upload-{token[:8]}", daemon=True).start()

@@ -22,20 +22,22 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sqm.domain.errors import RuleError
+from sqm.services import alerting
+from sqm.services.alerting import AlertError
+from sqm.services.scope import Principal
+from sqm.store.models import OrgUnit
 from sqm.store.models.network import (
     NetworkAlert,
     NetworkAlertEvent,
     NetworkSilence,
-    NotificationRoute,
 )
 
 SEVERITIES = ("minor", "major", "critical")
-OPEN_STATES = ("open", "acknowledged")
+OPEN_STATES = alerting.OPEN_STATES
 
-
-class AlertError(RuleError):
-    """An alert operation that breaks the lifecycle (e.g. acknowledging a resolved alert)."""
+NETWORK_ALERT = alerting.AlertKind(event=NetworkAlertEvent, subject="the alert")
+"""The life cycle of a network alert: resolving by hand needs no note (the rule may have
+recovered already)."""
 
 
 @dataclass(frozen=True)
@@ -174,48 +176,14 @@ def acknowledge(
     session: Session, alert: NetworkAlert, user_id: int | None, comment: str, at: datetime
 ) -> None:
     """Acknowledge an open alert with a comment (who is on it and why)."""
-    if alert.status != "open":
-        raise AlertError(
-            f"alert {alert.id} is {alert.status}; only an open alert can be acknowledged"
-        )
-    if not comment.strip():
-        raise AlertError("comment: say what is being done about the alert")
-    alert.status, alert.acknowledged_by, alert.acknowledged_at = "acknowledged", user_id, at
-    alert.ack_comment = comment.strip()[:500]
-    alert.events.append(
-        NetworkAlertEvent(kind="acknowledged", at=at, actor_id=user_id, note=alert.ack_comment)
-    )
-    session.flush()
+    alerting.acknowledge(session, alert, NETWORK_ALERT, user_id, comment, at)
 
 
 def resolve(
     session: Session, alert: NetworkAlert, user_id: int | None, note: str, at: datetime
 ) -> None:
     """Resolve an alert by hand."""
-    if alert.status == "resolved":
-        raise AlertError(f"alert {alert.id} is already resolved")
-    alert.status, alert.resolved_at = "resolved", at
-    alert.events.append(
-        NetworkAlertEvent(kind="resolved", at=at, actor_id=user_id, note=note.strip()[:500] or None)
-    )
-    session.flush()
-
-
-def on_duty(route: NotificationRoute, at: datetime) -> bool:
-    """Whether ``route`` receives alerts at local time ``at`` by its schedule.
-
-    ``business_hours``: Monday–Friday, ``hours[0]`` ≤ hour < ``hours[1]``; ``on_call``: the
-    rest of the week; ``always``: any time.
-    """
-    if not route.active:
-        return False
-    start, end = (route.hours or [9, 18])[:2]
-    business = at.weekday() < 5 and start <= at.hour < end
-    if route.schedule == "business_hours":
-        return business
-    if route.schedule == "on_call":
-        return not business
-    return True
+    alerting.resolve(session, alert, NETWORK_ALERT, user_id, note, at)
 
 
 def alert_payload(alert: NetworkAlert) -> dict[str, object]:
@@ -288,7 +256,7 @@ def notify(
     severity it meets; record each attempt (sent or failed, and why) in the alert's history.
     Returns the number of successful sends.
     """
-    routes = [r for r in session.scalars(select(NotificationRoute)) if on_duty(r, at)]
+    routes = alerting.routes_on_duty(session, at)
     sent = 0
     for alert in alerts:
         if alert.silenced:
@@ -322,3 +290,12 @@ def notify(
                 )
     session.flush()
     return sent
+
+
+def visible_alert(session: Session, principal: Principal, alert_id: int) -> NetworkAlert | None:
+    """The alert ``alert_id`` if the principal sees the unit it is about, else None."""
+    alert = session.get(NetworkAlert, alert_id)
+    if alert is None:
+        return None
+    unit = session.get(OrgUnit, alert.unit_id)
+    return alert if unit is not None and principal.sees(unit) else None

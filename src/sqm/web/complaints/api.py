@@ -16,28 +16,20 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sqm.domain.complaint_taxonomy import Channel, Status, TransitionError
+from sqm.domain.complaint_taxonomy import Channel, Status
 from sqm.domain.roles import Permission
 from sqm.services.complaints import handling as ch
+from sqm.services.complaints import views
 from sqm.services.scope import Principal
 from sqm.store.audit import Actor, bind_actor
 from sqm.store.group_commit import GroupCommit
-from sqm.store.models import Complaint, OrgUnit, User
-from sqm.web.deps import csrf_protect, current_principal, fast_principal, get_db, require
+from sqm.store.models import Complaint
+from sqm.web.complaints.deps import ComplaintInScope, ComplaintReader
+from sqm.web.deps import Db, csrf_protect, fast_principal
 from sqm.web.errors import Forbidden, InvalidInput, NotFound
-
-handler = require(Permission.HANDLE_COMPLAINTS)
-
-
-def viewer(p: Principal = Depends(current_principal)) -> Principal:
-    """Handlers, and anyone who may see scores (analysts, managers), may read complaints."""
-    if not (p.can(Permission.HANDLE_COMPLAINTS) or p.can(Permission.VIEW_SCORES)):
-        raise Forbidden("this needs the permission 'handle_complaints' or 'view_scores'")
-    return p
-
+from sqm.web.permissions import ComplaintHandler
 
 router = APIRouter(
     prefix="/api/v1/complaints", tags=["complaints"], dependencies=[Depends(csrf_protect)]
@@ -122,13 +114,6 @@ def _out(c: Complaint, p: Principal) -> ComplaintOut:
     )
 
 
-def _get(db: Session, p: Principal, complaint_id: int) -> Complaint:
-    c = ch.complaint_in_scope(db, p, complaint_id)
-    if c is None:
-        raise NotFound("no such complaint in your scope")
-    return c
-
-
 @dataclass(frozen=True)
 class _Intake:
     """One complaint from one API call, waiting for the intake group commit."""
@@ -150,27 +135,14 @@ def _write_intake(session: Session, items: Sequence[_Intake]) -> list[_Taken]:
     user, so the audit log attributes every row to them) and answer each call."""
     p = items[0].principal
     bind_actor(session, Actor(p.user_id, p.username))
-    codes = sorted({i.data.unit_code for i in items})
-    allowed = {
-        u.code: u
-        for u in session.scalars(select(OrgUnit).where(OrgUnit.code.in_(codes), p.unit_filter()))
-    }
-    results = ch.intake_many(session, [i.data for i in items], allowed)
-    # New complaints are at hand; only those sent before are read back.
-    stored = {r.id: r.complaint for r in results if r.complaint is not None}
-    again = sorted({r.id for r in results if r.id is not None and r.id not in stored})
-    if again:
-        stored.update(
-            (c.id, c) for c in session.scalars(select(Complaint).where(Complaint.id.in_(again)))
-        )
     out: list[_Taken] = []
-    for r in results:
-        if r.id is None:
+    for r in ch.intake_in_scope(session, p, [i.data for i in items]):
+        if r.id is None or r.complaint is None:
             out.append(_Taken(422, error=r.error, field=r.field))
-        elif not r.created and not p.sees(stored[r.id].unit):
+        elif not r.created and not p.sees(r.complaint.unit):
             out.append(_Taken(404, error="no such complaint in your scope"))
         else:
-            body = _out(stored[r.id], p).model_dump(mode="json")
+            body = _out(r.complaint, p).model_dump(mode="json")
             out.append(_Taken(201 if r.created else 200, body))
     return out
 
@@ -219,18 +191,11 @@ class BatchIn(BaseModel):
 
 
 @router.post("/batch", summary="Take in up to 1,000 complaints in one call (each idempotent)")
-def create_batch(
-    body: BatchIn, p: Principal = Depends(handler), db: Session = Depends(get_db)
-) -> dict[str, Any]:
+def create_batch(body: BatchIn, p: ComplaintHandler, db: Db) -> dict[str, Any]:
     """For systems that forward complaints in bulk (CRM, regulator interface): every item is
     judged on its own and answered with its stored id, whether it is new, or its error."""
-    codes = sorted({i.unit_code for i in body.items})
-    allowed = {
-        u.code: u
-        for u in db.scalars(select(OrgUnit).where(OrgUnit.code.in_(codes), p.unit_filter()))
-    }
     items = [ch.ComplaintInput(**i.model_dump(mode="python")) for i in body.items]
-    results = ch.intake_many(db, items, allowed)
+    results = ch.intake_in_scope(db, p, items, read_back=False)
     return {
         "created": sum(r.created for r in results),
         "errors": sum(r.error is not None for r in results),
@@ -242,82 +207,51 @@ def create_batch(
 
 @router.get("", summary="List complaints in your scope (a queue view)")
 def list_complaints(
-    view: Literal["mine", "team", "near_limit", "overdue", "all_open"] = "team",
+    p: ComplaintReader,
+    db: Db,
+    view: ch.QueueView = "team",
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0),
-    p: Principal = Depends(viewer),
-    db: Session = Depends(get_db),
 ) -> dict[str, Any]:
-    stmt = ch.queue_query(p, view)
-    total = db.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = db.scalars(stmt.limit(limit).offset(offset)).unique().all()
+    q = views.queue(db, p, view, limit=limit, offset=offset, with_total=True)
     return {
-        "total": total,
+        "total": q.total,
         "limit": limit,
         "offset": offset,
-        "items": [_out(c, p).model_dump(mode="json") for c in rows],
+        "items": [_out(c, p).model_dump(mode="json") for c in q.complaints],
     }
 
 
 @router.get("/{complaint_id}", response_model=ComplaintOut, summary="One complaint")
-def get_complaint(
-    complaint_id: int, p: Principal = Depends(viewer), db: Session = Depends(get_db)
-) -> ComplaintOut:
-    return _out(_get(db, p, complaint_id), p)
+def get_complaint(p: ComplaintReader, c: ComplaintInScope) -> ComplaintOut:
+    return _out(c, p)
 
 
 @router.post("/{complaint_id}/status", response_model=ComplaintOut, summary="Change the status")
-def set_status(
-    complaint_id: int,
-    body: StatusIn,
-    p: Principal = Depends(handler),
-    db: Session = Depends(get_db),
-) -> ComplaintOut:
-    c = _get(db, p, complaint_id)
-    try:
-        ch.change_status(
-            db,
-            c,
-            body.status.value,
-            p.user_id,
-            body.note,
-            resolution=body.resolution,
-            satisfaction=body.satisfaction,
-        )
-    except (TransitionError, ch.ComplaintError) as exc:
-        raise InvalidInput(str(exc), {"field": "status"}) from None
+def set_status(p: ComplaintHandler, c: ComplaintInScope, body: StatusIn, db: Db) -> ComplaintOut:
+    ch.change_status(
+        db,
+        c,
+        body.status.value,
+        p.user_id,
+        body.note,
+        resolution=body.resolution,
+        satisfaction=body.satisfaction,
+    )
     db.flush()
     return _out(c, p)
 
 
 @router.post("/{complaint_id}/assign", response_model=ComplaintOut, summary="Assign to a handler")
-def set_handler(
-    complaint_id: int,
-    body: AssignIn,
-    p: Principal = Depends(handler),
-    db: Session = Depends(get_db),
-) -> ComplaintOut:
-    c = _get(db, p, complaint_id)
-    uid = None
-    if body.username:
-        u = db.scalar(select(User).where(User.username == body.username))
-        if u is None:
-            raise InvalidInput(f"no user {body.username!r}", {"field": "username"})
-        uid = u.id
-    ch.assign(db, c, uid)
+def set_handler(p: ComplaintHandler, c: ComplaintInScope, body: AssignIn, db: Db) -> ComplaintOut:
+    ch.assign_by_username(db, c, body.username)
     db.flush()
     db.refresh(c)
     return _out(c, p)
 
 
 @router.post("/{complaint_id}/notes", status_code=201, summary="Add a note")
-def post_note(
-    complaint_id: int, body: NoteIn, p: Principal = Depends(handler), db: Session = Depends(get_db)
-) -> dict[str, Any]:
-    c = _get(db, p, complaint_id)
-    try:
-        n = ch.add_note(db, c, p.user_id, body.body)
-    except ch.ComplaintError as exc:
-        raise InvalidInput(str(exc), {"field": "body"}) from None
+def post_note(p: ComplaintHandler, c: ComplaintInScope, body: NoteIn, db: Db) -> dict[str, Any]:
+    n = ch.add_note(db, c, p.user_id, body.body)
     db.flush()
     return {"id": n.id, "body": n.body}

@@ -9,41 +9,23 @@ is a 404.
 
 from __future__ import annotations
 
-import csv
 import html
-import io
-from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from datetime import date, datetime, timedelta
+from typing import Annotated, Literal
 
-import pandas as pd
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from pydantic import BaseModel
 
-from sqm.domain.complaint_taxonomy import (
-    CATEGORIES,
-    TRANSITIONS,
-    Channel,
-    Status,
-    TransitionError,
-    all_subcategories,
-)
+from sqm.domain.complaint_taxonomy import TRANSITIONS, Channel, Status, all_subcategories
 from sqm.domain.roles import Permission
-from sqm.methods.complaint_measures import HotspotWindow, hotspots, pareto
 from sqm.services.complaints import handling as ch
-from sqm.services.complaints.alerts import count_active
-from sqm.services.complaints.handling import default_calendar
-from sqm.services.complaints.hotspots import HotspotArea, area_daily_kpis, is_network_code
-from sqm.services.scope import Principal
-from sqm.store.models import Complaint, OrgUnit, User
-from sqm.web.complaints.alerts import hotspot_chart
-from sqm.web.complaints.api import _get, handler, viewer
-from sqm.web.deps import csrf_protect, get_db, load_form
-from sqm.web.errors import InvalidInput
+from sqm.services.complaints import views
+from sqm.store.models import Complaint
+from sqm.web.complaints.deps import ComplaintInScope, ComplaintReader
+from sqm.web.deps import Db, Now, csrf_protect, load_form
+from sqm.web.permissions import ComplaintHandler
 from sqm.web.templating import render, request_locale
-
-# ---------------------------------------------------------------------------------- pages
 
 router = APIRouter(
     include_in_schema=False, dependencies=[Depends(load_form), Depends(csrf_protect)]
@@ -71,31 +53,21 @@ def _sla_label(c: Complaint, now: datetime) -> tuple[str, str]:
 
 @router.get("/complaints", response_class=HTMLResponse)
 def queue_page(
-    request: Request,
-    view: Literal["mine", "team", "near_limit", "overdue", "all_open"] = "team",
-    p: Principal = Depends(viewer),
-    db: Session = Depends(get_db),
+    request: Request, p: ComplaintReader, db: Db, clock: Now, view: ch.QueueView = "team"
 ) -> HTMLResponse:
-    now = datetime.now(UTC)
-    rows = db.scalars(ch.queue_query(p, view, now).limit(200)).unique().all()
+    now = clock.now()
+    rows = views.queue(db, p, view, limit=200, now=now).complaints
     items = [
         {"c": c, "customer": ch.shown_customer_ref(p, c.customer_ref), "sla": _sla_label(c, now)}
         for c in rows
     ]
-    return render(
-        request,
-        "complaints/queue.html",
-        {
-            "items": items,
-            "view": view,
-            "views": VIEWS,
-            "can_handle": p.can(Permission.HANDLE_COMPLAINTS),
-        },
-    )
+    can_handle = p.can(Permission.HANDLE_COMPLAINTS)
+    ctx = {"items": items, "view": view, "views": VIEWS, "can_handle": can_handle}
+    return render(request, "complaints/queue.html", ctx)
 
 
 @router.get("/complaints/suggest", response_class=HTMLResponse)
-def suggest(text: str = "", p: Principal = Depends(handler)) -> HTMLResponse:
+def suggest(p: ComplaintHandler, text: str = "") -> HTMLResponse:
     """Category suggestions for the text being typed (HTMX fragment; empty without a model)."""
     from sqm.services.complaints.classifier import suggest_top
 
@@ -111,254 +83,70 @@ def suggest(text: str = "", p: Principal = Depends(handler)) -> HTMLResponse:
     return HTMLResponse(f'<p class="muted suggestions">{links}</p>')
 
 
-@router.get("/complaints/new", response_class=HTMLResponse)
-def new_form(
-    request: Request, p: Principal = Depends(handler), db: Session = Depends(get_db)
+def _new_page(
+    request: Request, form: dict[str, str], error: str | None, status_code: int = 200
 ) -> HTMLResponse:
-    return render(
-        request,
-        "complaints/new.html",
-        {"channels": list(Channel), "subs": list(all_subcategories()), "error": None, "form": {}},
-    )
+    ctx = {
+        "channels": list(Channel),
+        "subs": list(all_subcategories()),
+        "error": error,
+        "form": form,
+    }
+    return render(request, "complaints/new.html", ctx, status_code=status_code)
+
+
+@router.get("/complaints/new", response_class=HTMLResponse)
+def new_form(request: Request, p: ComplaintHandler) -> HTMLResponse:
+    return _new_page(request, {}, None)
+
+
+class NewComplaintForm(BaseModel):
+    """A complaint a handler types in."""
+
+    channel: str
+    unit_code: str
+    customer_ref: str = ""
+    subcategory: str = ""
+    text: str = ""
 
 
 @router.post("/complaints/new", response_model=None)
 def new_submit(
     request: Request,
-    channel: str = Form(...),
-    unit_code: str = Form(...),
-    customer_ref: str = Form(""),
-    subcategory: str = Form(""),
-    text: str = Form(""),
-    p: Principal = Depends(handler),
-    db: Session = Depends(get_db),
+    p: ComplaintHandler,
+    form: Annotated[NewComplaintForm, Form()],
+    db: Db,
+    clock: Now,
 ) -> HTMLResponse | RedirectResponse:
-    form = {
-        "channel": channel,
-        "unit_code": unit_code,
-        "customer_ref": customer_ref,
-        "subcategory": subcategory,
-        "text": text,
-    }
-    unit = db.scalar(select(OrgUnit).where(OrgUnit.code == unit_code))
-    error = None
-    if unit is None or not p.sees(unit):
-        error = f"unit_code {unit_code!r} is not an org unit in your scope"
-    else:
-        now = datetime.now(UTC)
-        data = ch.ComplaintInput(
-            source_system="web-form",
-            source_id=f"{p.user_id}-{now.strftime('%Y%m%d%H%M%S%f')}",
-            channel=channel,
-            received_at=now,
-            unit_code=unit_code,
-            text=text,
-            customer_ref=customer_ref or None,
-            subcategory=subcategory or None,
-        )
-        try:
-            c, _ = ch.intake(db, data)
-        except ch.ComplaintError as exc:
-            error = str(exc)
-        else:
-            return RedirectResponse(f"/complaints/{c.id}", status_code=303)
-    return render(
-        request,
-        "complaints/new.html",
-        {
-            "channels": list(Channel),
-            "subs": list(all_subcategories()),
-            "error": error,
-            "form": form,
-        },
-        status_code=422,
+    now = clock.now()
+    data = ch.ComplaintInput(
+        source_system="web-form",
+        source_id=f"{p.user_id}-{now.strftime('%Y%m%d%H%M%S%f')}",
+        channel=form.channel,
+        received_at=now,
+        unit_code=form.unit_code,
+        text=form.text,
+        customer_ref=form.customer_ref or None,
+        subcategory=form.subcategory or None,
     )
+    try:
+        c = ch.take_in_by_hand(db, p, data)
+    except ch.ComplaintError as exc:
+        return _new_page(request, form.model_dump(), str(exc), status_code=422)
+    return RedirectResponse(f"/complaints/{c.id}", status_code=303)
 
 
 @router.get("/complaints/dashboard", response_class=HTMLResponse)
-def dashboard(
-    request: Request, p: Principal = Depends(viewer), db: Session = Depends(get_db)
-) -> HTMLResponse:
-    since = datetime.now(UTC) - timedelta(days=400)
-    rows = db.execute(
-        select(
-            Complaint.received_at,
-            Complaint.category,
-            func.coalesce(Complaint.subcategory, Complaint.category),
-            Complaint.resolved_at,
-            Complaint.resolution_due,
-            Complaint.satisfaction,
-            OrgUnit.code,
-        )
-        .join(OrgUnit, Complaint.unit_id == OrgUnit.id)
-        .where(p.unit_filter(), Complaint.received_at >= since)
-    ).all()
-    df = pd.DataFrame(
-        rows,
-        columns=[
-            "received_at",
-            "category",
-            "subcategory",
-            "resolved_at",
-            "resolution_due",
-            "satisfaction",
-            "unit",
-        ],
-    )
-    ctx: dict[str, Any] = {
-        "n": len(df),
-        "trend": None,
-        "pareto": None,
-        "hot": [],
-        "on_time": None,
-        "alerts": count_active(db, p),
-    }
-    if len(df):
-        # Local (China) days, as handlers and the network counters count them.
-        df["received_at"] = (
-            pd.to_datetime(df["received_at"], utc=True)
-            .dt.tz_convert(default_calendar().zone)
-            .dt.tz_localize(None)
-        )
-        df["category"] = df["category"].fillna("unclassified")
-        month = df["received_at"].dt.to_period("M").astype(str)
-        trend = month.value_counts().sort_index()
-        ctx["trend"] = {
-            "type": "line",
-            "labels": trend.index.tolist(),
-            "values": [int(v) for v in trend],
-        }
-        par = pareto(df, "category")
-        locale = request_locale(request)
-        names = {c.code: c.name(locale) for c in CATEGORIES}
-        ctx["pareto"] = {
-            "type": "echarts",
-            "option": {
-                "tooltip": {},
-                "xAxis": {"type": "category", "data": [names.get(x, x) for x in par["category"]]},
-                "yAxis": [{"type": "value"}, {"type": "value", "max": 1}],
-                "series": [
-                    {"type": "bar", "data": [int(v) for v in par["count"]]},
-                    {
-                        "type": "line",
-                        "yAxisIndex": 1,
-                        "data": [round(float(v), 3) for v in par["cumulative_share"]],
-                    },
-                ],
-            },
-        }
-        resolved = df["resolved_at"].notna()
-        if resolved.any():
-            ok = pd.to_datetime(df.loc[resolved, "resolved_at"], utc=True) <= pd.to_datetime(
-                df.loc[resolved, "resolution_due"], utc=True
-            )
-            ctx["on_time"] = round(float(ok.mean()) * 100, 1)
-        end = df["received_at"].max().normalize() + pd.Timedelta(days=1)
-        df["subcategory"] = df["subcategory"].fillna("unclassified")
-        window = HotspotWindow.trailing(end, 21, 84)
-        h = hotspots(df, window, keys=("unit", "subcategory"))
-        top = h[h["hotspot"]].head(20).reset_index()
-        sub_names = {sc.code: sc.name(locale) for sc in all_subcategories()}
-        ctx["hot"] = [
-            {
-                "unit": r["unit"],
-                "category": sub_names.get(str(r["subcategory"]), str(r["subcategory"])),
-                "code": str(r["subcategory"]),
-                "current": int(r["count_current"]),
-                "expected": round(float(r["expected"]), 1),
-                "ratio": round(float(r["rate_ratio"]), 2),
-                "q": float(r["q_value"]),
-            }
-            for r in top.to_dict("records")
-        ]
-        _attach_network_kpis(db, p, ctx["hot"], df, window, locale)
+def dashboard(request: Request, p: ComplaintReader, db: Db, clock: Now) -> HTMLResponse:
+    ctx = views.dashboard(db, p, request_locale(request), clock.now())
     return render(request, "complaints/dashboard.html", ctx)
 
 
-def _attach_network_kpis(
-    db: Session,
-    p: Principal,
-    hot: list[dict[str, Any]],
-    df: pd.DataFrame,
-    window: HotspotWindow,
-    locale: str,
-) -> None:
-    """Beside each network or broadband hotspot, its complaints per day and the daily
-    network KPIs of the same area (the unit's cells, else the nearest enclosing area with
-    values) over the same days: the hotspot's current window."""
-    start, end = window.current_start.date(), window.current_end.date()
-    days = [start + timedelta(days=i) for i in range((end - start).days)]
-    net = [h for h in hot if is_network_code(str(h["code"]))]
-    units = {
-        u.code: u
-        for u in db.scalars(select(OrgUnit).where(OrgUnit.code.in_([h["unit"] for h in net])))
-    }
-    net = [h for h in net if h["unit"] in units]
-    kpis = area_daily_kpis(
-        db,
-        [HotspotArea(units[h["unit"]], start, end) for h in net],
-        visible=p.unit_filter(),
-    )
-    in_window = df[
-        (df["received_at"] >= window.current_start) & (df["received_at"] < window.current_end)
-    ]
-    for h, k in zip(net, kpis, strict=True):
-        mine = in_window[(in_window["unit"] == h["unit"]) & (in_window["subcategory"] == h["code"])]
-        per_day = mine["received_at"].dt.date.value_counts()
-        counts = [int(per_day.get(d, 0)) for d in days]
-        h["network"] = k
-        h["chart"] = hotspot_chart(days, counts, k, locale)
-
-
 @router.get("/complaints/export.csv")
-def export_csv(
-    view: Literal["mine", "team", "near_limit", "overdue", "all_open"] = "team",
-    p: Principal = Depends(viewer),
-    db: Session = Depends(get_db),
-) -> Response:
+def export_csv(p: ComplaintReader, db: Db, view: ch.QueueView = "team") -> Response:
     """The queue as CSV (UTF-8 with BOM for Excel); customer references masked as on the pages."""
-    rows = db.scalars(ch.queue_query(p, view).limit(100_000)).unique().all()
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(
-        [
-            "id",
-            "source_system",
-            "source_id",
-            "channel",
-            "class",
-            "unit",
-            "customer",
-            "category",
-            "subcategory",
-            "status",
-            "received_at",
-            "resolution_due",
-            "resolved_at",
-            "satisfaction",
-        ]
-    )
-    for c in rows:
-        w.writerow(
-            [
-                c.id,
-                c.source_system,
-                c.source_id,
-                c.channel,
-                c.complaint_class,
-                c.unit.code,
-                ch.shown_customer_ref(p, c.customer_ref),
-                c.category or "",
-                c.subcategory or "",
-                c.status,
-                ch.as_utc(c.received_at).isoformat(),
-                ch.as_utc(c.resolution_due).isoformat(),
-                ch.as_utc(c.resolved_at).isoformat() if c.resolved_at else "",
-                c.satisfaction or "",
-            ]
-        )
     return Response(
-        "\ufeff" + buf.getvalue(),
+        views.queue_csv(db, p, view),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="complaints-{view}.csv"'},
     )
@@ -366,64 +154,55 @@ def export_csv(
 
 @router.get("/complaints/{complaint_id}", response_class=HTMLResponse)
 def detail(
-    complaint_id: int,
-    request: Request,
-    p: Principal = Depends(viewer),
-    db: Session = Depends(get_db),
+    request: Request, p: ComplaintReader, c: ComplaintInScope, db: Db, clock: Now
 ) -> HTMLResponse:
-    c = _get(db, p, complaint_id)
-    now = datetime.now(UTC)
-    handlers = (
-        db.scalars(select(User).where(User.active.is_(True)).order_by(User.username)).all()
-        if p.can(Permission.HANDLE_COMPLAINTS)
-        else []
-    )
-    return render(
-        request,
-        "complaints/detail.html",
-        {
-            "c": c,
-            "customer": ch.shown_customer_ref(p, c.customer_ref),
-            "text": ch.shown_text(p, c.text),
-            "resolution": ch.shown_text(p, c.resolution),
-            "notes": [(n, ch.shown_text(p, n.body)) for n in c.notes],
-            "sla": ch.sla_of(c, now),
-            "statuses": sorted(s.value for s in TRANSITIONS[Status(c.status)]),
-            "can_handle": p.can(Permission.HANDLE_COMPLAINTS),
-            "handlers": handlers,
-            "subs": list(all_subcategories()),
-            "today": date.today().isoformat(),
-        },
-    )
+    can_handle = p.can(Permission.HANDLE_COMPLAINTS)
+    ctx = {
+        "c": c,
+        "customer": ch.shown_customer_ref(p, c.customer_ref),
+        "text": ch.shown_text(p, c.text),
+        "resolution": ch.shown_text(p, c.resolution),
+        "notes": [(n, ch.shown_text(p, n.body)) for n in c.notes],
+        "sla": ch.sla_of(c, clock.now()),
+        "statuses": sorted(s.value for s in TRANSITIONS[Status(c.status)]),
+        "can_handle": can_handle,
+        "handlers": views.handler_choices(db) if can_handle else [],
+        "subs": list(all_subcategories()),
+        "today": clock.today().isoformat(),
+    }
+    return render(request, "complaints/detail.html", ctx)
+
+
+class ActionForm(BaseModel):
+    """One of the detail page's forms: change the status, assign, add a note, confirm the
+    category or open a rectification task (due in a week unless a day is given)."""
+
+    kind: Literal["status", "assign", "note", "category", "rectify"]
+    status: str = ""
+    username: str = ""
+    body: str = ""
+    subcategory: str = ""
+    due_on: date | None = None
 
 
 @router.post("/complaints/{complaint_id}/action", response_model=None)
 def action(
-    complaint_id: int,
-    request: Request,
-    kind: Literal["status", "assign", "note", "category", "rectify"] = Form(...),
-    status: str = Form(""),
-    username: str = Form(""),
-    body: str = Form(""),
-    subcategory: str = Form(""),
-    due_on: str = Form(""),
-    p: Principal = Depends(handler),
-    db: Session = Depends(get_db),
+    p: ComplaintHandler,
+    c: ComplaintInScope,
+    form: Annotated[ActionForm, Form()],
+    db: Db,
+    clock: Now,
 ) -> RedirectResponse:
-    c = _get(db, p, complaint_id)
-    try:
-        if kind == "status":
-            ch.change_status(db, c, status, p.user_id, body or None, resolution=body or None)
-        elif kind == "assign":
-            uid = db.scalar(select(User.id).where(User.username == username)) if username else None
-            ch.assign(db, c, uid)
-        elif kind == "note":
-            ch.add_note(db, c, p.user_id, body)
-        elif kind == "category":
-            ch.confirm_category(db, c, subcategory)
-        elif kind == "rectify":
-            due = date.fromisoformat(due_on) if due_on else date.today() + timedelta(days=7)
-            ch.open_rectification(db, c, body, due, p.user_id)
-    except (TransitionError, ch.ComplaintError, ValueError) as exc:
-        raise InvalidInput(str(exc)) from None
+    body = form.body
+    if form.kind == "status":
+        ch.change_status(db, c, form.status, p.user_id, body or None, resolution=body or None)
+    elif form.kind == "assign":
+        ch.assign_by_username(db, c, form.username)
+    elif form.kind == "note":
+        ch.add_note(db, c, p.user_id, body)
+    elif form.kind == "category":
+        ch.confirm_category(db, c, form.subcategory)
+    else:
+        due = form.due_on or clock.today() + timedelta(days=7)
+        ch.open_rectification(db, c, body, due, p.user_id)
     return RedirectResponse(f"/complaints/{c.id}", status_code=303)

@@ -14,13 +14,13 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from sqm.services.alerting import on_duty
 from sqm.services.network.alerts import (
     AlertError,
     Detection,
     SmtpSettings,
     acknowledge,
     notify,
-    on_duty,
     raise_alerts,
     resolve,
     resolve_cleared,

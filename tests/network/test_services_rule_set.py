@@ -1,6 +1,6 @@
 """Declarative rule sets: the TOML loader, and the packaged default set on synthetic counters.
 
-The injected incidents are the demo's (tests/network/test_network_watch.py): three cells,
+The injected incidents are the demo's (tests/network/test_services_watch.py): three cells,
 5, 30 and 5 (data end) hours of a 25×, 30× and 15× failure rate, on counters from
 :func:`synthetic_counters`; every other cell is clean, so any alert there is a false one.
 """

@@ -173,7 +173,10 @@ def test_units_outside_the_uploaders_scope_are_row_errors(
     )
     assert "default unit" in c.get(f"/complaints/upload/{token}").text
     # another person's upload is not found; a store manager may not upload at all
-    assert client("handler").get(f"/complaints/upload/{token}").status_code == 404
+    other = client("handler")
+    assert other.get(f"/complaints/upload/{token}").status_code == 404
+    assert other.post(f"/complaints/upload/{token}/confirm").status_code == 404
+    assert other.get(f"/complaints/upload/{token}/progress").status_code == 404
     assert client("store.manager").get("/complaints/upload").status_code == 403
 
 

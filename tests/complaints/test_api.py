@@ -1,63 +1,27 @@
-"""Complaint intake API, queues, pages: idempotency, scope, masking per role, audit."""
+"""Complaint intake API and queues: idempotency, scope, masking per role, audit."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from sqm.domain.org import UnitKind
-from sqm.store.models import AuditEntry, Complaint, ComplaintRectification, OrgUnit, RoleGrant, User
+from sqm.store.models import AuditEntry, Complaint, ComplaintRectification
 
-PHONE = "13812345678"
-
-
-def _stores(engine: Engine) -> tuple[str, str]:
-    """The store manager's own store and a store outside the manager's scope."""
-    with Session(engine) as s:
-        uid = s.scalar(select(User.id).where(User.username == "store.manager"))
-        own = s.scalar(
-            select(OrgUnit)
-            .join(RoleGrant, RoleGrant.scope_unit_id == OrgUnit.id)
-            .where(RoleGrant.user_id == uid)
-        )
-        assert own is not None
-        other = s.scalar(
-            select(OrgUnit.code)
-            .where(OrgUnit.kind == UnitKind.STORE, OrgUnit.id != own.id)
-            .order_by(OrgUnit.id)
-        )
-        assert other is not None
-        return own.code, other
-
-
-def _body(unit: str, sid: str = "H-1", **kw: object) -> dict[str, object]:
-    body: dict[str, object] = {
-        "source_system": "hotline",
-        "source_id": sid,
-        "channel": "hotline",
-        "received_at": datetime.now(UTC).isoformat(),
-        "unit_code": unit,
-        "text": "营业员态度恶劣",
-        "customer_ref": PHONE,
-        "subcategory": "service.rude_staff",
-    }
-    body.update(kw)
-    return body
+from .intake_data import PHONE, api_body, own_and_other_store
 
 
 def test_intake_is_idempotent_by_source_id(
     client_as: Callable[[str], TestClient], demo_engine: Engine
 ) -> None:
-    own, _ = _stores(demo_engine)
+    own, _ = own_and_other_store(demo_engine)
     c = client_as("handler")
-    r1 = c.post("/api/v1/complaints", json=_body(own))
+    r1 = c.post("/api/v1/complaints", json=api_body(own))
     assert r1.status_code == 201, r1.text
-    r2 = c.post("/api/v1/complaints", json=_body(own, text="changed text is ignored"))
+    r2 = c.post("/api/v1/complaints", json=api_body(own, text="changed text is ignored"))
     assert r2.status_code == 200
     assert r2.json()["id"] == r1.json()["id"] and r2.json()["text"] == "营业员态度恶劣"
     with Session(demo_engine) as s:
@@ -72,21 +36,21 @@ def test_intake_is_idempotent_by_source_id(
 def test_bad_input_names_the_field(
     client_as: Callable[[str], TestClient], demo_engine: Engine
 ) -> None:
-    own, _ = _stores(demo_engine)
+    own, _ = own_and_other_store(demo_engine)
     c = client_as("handler")
-    r = c.post("/api/v1/complaints", json=_body(own, subcategory="network.nonsense"))
+    r = c.post("/api/v1/complaints", json=api_body(own, subcategory="network.nonsense"))
     assert r.status_code in (400, 422) and "network.nonsense" in r.text
-    r = c.post("/api/v1/complaints", json=_body("NO-SUCH-UNIT"))
+    r = c.post("/api/v1/complaints", json=api_body("NO-SUCH-UNIT"))
     assert r.status_code in (400, 422) and "unit_code" in r.text
 
 
 def test_masking_and_scope_per_role(
     client_as: Callable[[str], TestClient], demo_engine: Engine
 ) -> None:
-    own, other = _stores(demo_engine)
+    own, other = own_and_other_store(demo_engine)
     h = client_as("handler")
-    mine = h.post("/api/v1/complaints", json=_body(own, "A", text=f"请打{PHONE}回电")).json()
-    theirs = h.post("/api/v1/complaints", json=_body(other, "B")).json()
+    mine = h.post("/api/v1/complaints", json=api_body(own, "A", text=f"请打{PHONE}回电")).json()
+    theirs = h.post("/api/v1/complaints", json=api_body(other, "B")).json()
     masked = "138****5678"
     for role in ("analyst", "store.manager", "area.gz"):
         c = client_as(role)
@@ -114,9 +78,9 @@ def test_masking_and_scope_per_role(
 def test_status_assignment_notes_are_audited(
     client_as: Callable[[str], TestClient], demo_engine: Engine
 ) -> None:
-    own, _ = _stores(demo_engine)
+    own, _ = own_and_other_store(demo_engine)
     h = client_as("handler")
-    cid = h.post("/api/v1/complaints", json=_body(own)).json()["id"]
+    cid = h.post("/api/v1/complaints", json=api_body(own)).json()["id"]
     assert (
         h.post(f"/api/v1/complaints/{cid}/assign", json={"username": "handler"}).json()["handler"]
         == "handler"
@@ -153,57 +117,19 @@ def test_status_assignment_notes_are_audited(
         assert s.scalar(select(func.count()).select_from(ComplaintRectification)) == 1
 
 
-def test_queue_views_overdue_and_near_limit(
-    client_as: Callable[[str], TestClient], demo_engine: Engine
-) -> None:
-    own, _ = _stores(demo_engine)
-    h = client_as("handler")
-    old = (datetime.now(UTC) - timedelta(days=30)).isoformat()
-    late = h.post("/api/v1/complaints", json=_body(own, "OLD", received_at=old)).json()["id"]
-    fresh = h.post("/api/v1/complaints", json=_body(own, "NEW")).json()["id"]
-    overdue = {i["id"] for i in h.get("/api/v1/complaints?view=overdue").json()["items"]}
-    assert late in overdue and fresh not in overdue
-    page = h.get("/complaints?view=overdue")
-    assert page.status_code == 200 and f"/complaints/{late}" in page.text
-
-
-def test_pages_form_and_dashboard(
-    client_as: Callable[[str], TestClient], demo_engine: Engine
-) -> None:
-    own, _ = _stores(demo_engine)
-    h = client_as("handler")
-    assert h.get("/complaints/new").status_code == 200
-    r = h.post(
-        "/complaints/new",
-        data={
-            "channel": "store_counter",
-            "unit_code": own,
-            "text": "排队太久",
-            "subcategory": "service.long_wait",
-        },
-    )
-    assert r.status_code == 303
-    assert h.get(r.headers["location"]).status_code == 200
-    bad = h.post("/complaints/new", data={"channel": "fax", "unit_code": own})
-    assert bad.status_code == 422 and "fax" in bad.text
-    a = client_as("analyst")
-    d = a.get("/complaints/dashboard")
-    assert d.status_code == 200 and "data-chart" in d.text
-
-
 def test_batch_intake_judges_items_one_by_one(
     client_as: Callable[[str], TestClient], demo_engine: Engine
 ) -> None:
-    own, other = _stores(demo_engine)
+    own, other = own_and_other_store(demo_engine)
     h = client_as("handler")
-    first = h.post("/api/v1/complaints", json=_body(own, "K-0")).json()["id"]
+    first = h.post("/api/v1/complaints", json=api_body(own, "K-0")).json()["id"]
     items = [
-        _body(own, "K-0"),  # already stored
-        _body(own, "K-1"),
-        _body(own, "K-1"),  # repeated inside the batch
-        _body(own, "K-2", subcategory="network.nonsense"),  # invalid
-        _body("NO-SUCH", "K-3"),
-        _body(other, "K-4", complaint_class="regulator"),
+        api_body(own, "K-0"),  # already stored
+        api_body(own, "K-1"),
+        api_body(own, "K-1"),  # repeated inside the batch
+        api_body(own, "K-2", subcategory="network.nonsense"),  # invalid
+        api_body("NO-SUCH", "K-3"),
+        api_body(other, "K-4", complaint_class="regulator"),
     ]
     r = h.post("/api/v1/complaints/batch", json={"items": items})
     assert r.status_code == 200, r.text
@@ -219,7 +145,7 @@ def test_batch_intake_judges_items_one_by_one(
     with Session(demo_engine) as s:
         assert s.scalar(select(func.count()).select_from(Complaint)) == 3
     bad_schema = h.post(
-        "/api/v1/complaints/batch", json={"items": [_body(own, "K-9", channel="fax")]}
+        "/api/v1/complaints/batch", json={"items": [api_body(own, "K-9", channel="fax")]}
     )
     assert bad_schema.status_code == 422 and "items.0.channel" in bad_schema.text
     # a store manager cannot take complaints in
@@ -233,7 +159,7 @@ def test_parallel_calls_share_transactions_and_each_gets_its_own_answer(
     """Calls arriving together go through the intake group commit: every new complaint is
     stored once (repeats inside the burst answer 200 with the same id), a unit outside the
     caller's scope is refused on its own, and the audit log names the caller for each row."""
-    own, _ = _stores(demo_engine)
+    own, _ = own_and_other_store(demo_engine)
     with Session(demo_engine) as s:
         before = s.scalar(select(func.count()).select_from(Complaint)) or 0
     c = client_as("handler")
@@ -241,7 +167,7 @@ def test_parallel_calls_share_transactions_and_each_gets_its_own_answer(
 
     def send(i: int) -> tuple[int, dict[str, object]]:
         unit = own if i % 10 else "NO-SUCH-UNIT"
-        r = c.post("/api/v1/complaints", json=_body(unit, sid=f"{sids[i]}-{unit}"))
+        r = c.post("/api/v1/complaints", json=api_body(unit, sid=f"{sids[i]}-{unit}"))
         return r.status_code, r.json()
 
     with ThreadPoolExecutor(max_workers=16) as pool:

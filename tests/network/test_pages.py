@@ -87,3 +87,65 @@ def test_crowd_comparison_page(network_demo: Engine, monkeypatch: pytest.MonkeyP
     r = c.get("/network/crowd?tech=5G&isp=China Telecom")
     assert r.status_code == 200 and "guangdongsheng" in r.text
     assert c.get("/network/crowd?tech=3G").status_code in (400, 422)
+
+
+def test_cells_and_alerts_outside_the_scope_are_404(network_demo: Engine) -> None:
+    """CellInScope and AlertInScope: a network engineer of Guangzhou gets 404 for a cell or
+    an alert of another area (pages and the shared ack/resolve actions), a user without
+    the permission 403 before any 404."""
+    from datetime import UTC, datetime
+
+    from sqm.domain.roles import Role
+    from sqm.services.users import create_user, grant
+    from sqm.store.models import OrgUnit
+
+    with Session(network_demo) as s:
+        gz = s.scalar(select(OrgUnit).where(OrgUnit.code == "GD-GZ"))
+        assert gz is not None
+        user = create_user(s, "net.gz", "sqm-test-pass-2026")
+        grant(s, None, user, Role.NETWORK_ENGINEER, gz)
+        rows = s.execute(
+            select(NetworkCell.id, NetworkCell.site_id, NetworkCell.unit_id, OrgUnit.path).join(
+                OrgUnit, OrgUnit.id == NetworkCell.unit_id
+            )
+        ).all()
+        mine = next(r for r in rows if r.path.startswith(gz.path))
+        foreign = next(r for r in rows if not r.path.startswith(gz.path))
+        now = datetime(2026, 12, 1, tzinfo=UTC)
+        alerts = {}
+        for name, r in (("mine", mine), ("foreign", foreign)):
+            a = NetworkAlert(
+                dedup_key=f"test|drop_rate|{r.site_id}",
+                rule="test",
+                kpi="drop_rate",
+                site_id=r.site_id,
+                unit_id=r.unit_id,
+                cells=[],
+                status="open",
+                first_fired_at=now,
+                last_seen_at=now,
+            )
+            s.add(a)
+            s.flush()
+            alerts[name] = a.id
+        s.commit()
+
+    c = sign_in(make_client(network_demo), "net.gz", "sqm-test-pass-2026")
+    assert c.get(f"/network/cells/{mine.id}").status_code == 200
+    assert c.get(f"/network/cells/{foreign.id}").status_code == 404
+    assert c.get("/network/cells/999999999").status_code == 404
+    r = c.post(f"/network/alerts/{alerts['foreign']}/ack", data={"comment": "on it"})
+    assert r.status_code == 404
+    assert c.post(f"/network/alerts/{alerts['foreign']}/resolve").status_code == 404
+    r = c.post(f"/network/alerts/{alerts['mine']}/ack", data={"comment": "on it"})
+    assert r.status_code == 303
+    with Session(network_demo) as s:
+        foreign_alert = s.get(NetworkAlert, alerts["foreign"])
+        mine_alert = s.get(NetworkAlert, alerts["mine"])
+        assert foreign_alert is not None and foreign_alert.status == "open"
+        assert mine_alert is not None and mine_alert.status == "acknowledged"
+
+    sm = sign_in(make_client(network_demo), "store.manager")
+    assert sm.get(f"/network/cells/{foreign.id}").status_code == 403
+    r = sm.post(f"/network/alerts/{alerts['foreign']}/ack", data={"comment": "x"})
+    assert r.status_code == 403
