@@ -112,14 +112,15 @@ def test_handler_works_a_complaint_and_imports_files(
         status_form = page.locator("form:has(input[name=kind][value=status])")
         status_form.locator("select[name=status]").select_option("in_progress")
         status_form.locator("input[name=body]").fill("已联系客户")
-        status_form.locator("button").click()
-        page.wait_for_load_state("networkidle")
+        # wait for the form's own navigation (networkidle can come before it starts)
+        with page.expect_navigation():
+            status_form.locator("button").click()
         assert "in_progress" in page.locator("h1 .tag").inner_text()
         assert "按时完成" in page.locator("dt:has-text('首次响应时限') + dd").inner_text()
         assign_form = page.locator("form:has(input[name=kind][value=assign])")
         assign_form.locator("select[name=username]").select_option("handler")
-        assign_form.locator("button").click()
-        page.wait_for_load_state("networkidle")
+        with page.expect_navigation():
+            assign_form.locator("button").click()
         assert page.locator("dt:has-text('处理人') + dd").inner_text().strip() == "handler"
         assert (
             "new → in_progress — 已联系客户" in page.locator("section.card ul").first.inner_text()
