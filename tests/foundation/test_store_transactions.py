@@ -18,17 +18,23 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 
+from conftest import DEMO_PASSWORD, sign_in
+from sqm.config import Settings
 from sqm.domain.instrument_templates import nps_csat
 from sqm.domain.org import StoreTier, UnitKind
+from sqm.domain.roles import Role
 from sqm.services import imports
 from sqm.services.complaints import upload
 from sqm.services.org_tree import place
 from sqm.services.surveys import fielding
+from sqm.services.users import create_user, grant
 from sqm.store.engine import make_engine, make_sessionmaker, transaction
-from sqm.store.models import Complaint, OrgUnit, Period
+from sqm.store.models import Complaint, OrgUnit, Period, User
 from sqm.store.models.survey import SurveyQuota, SurveyResponse
 
 ROWS = 100
@@ -278,3 +284,74 @@ def test_make_engine_gives_sqlite_no_driver_transactions(tmp_path: Path) -> None
         conn.exec_driver_sql("SELECT 1")
         assert not conn.connection.driver_connection.in_transaction  # type: ignore[union-attr]
     engine.dispose()
+
+
+# ------------------------------------------------- a reply only after the commit
+
+
+def _admin_client(engine: Engine) -> tuple[TestClient, sessionmaker[Session]]:
+    from sqm.web.app import create_app
+
+    store = _store(engine)
+    with transaction(make_sessionmaker(engine)) as s:
+        admin = create_user(s, "root", DEMO_PASSWORD, "Root")
+        grant(s, None, admin, Role.ADMIN, s.get_one(OrgUnit, store.id).parent.parent.parent)
+    app = create_app(Settings(database_url=str(engine.url), secret_key="t"), engine=engine)
+    client = TestClient(app, follow_redirects=False, raise_server_exceptions=False)
+    return sign_in(client, "root"), app.state.sessionmaker
+
+
+@pytest.mark.parametrize(
+    ("failure", "status"),
+    [
+        (OperationalError("COMMIT", {}, Exception("database is locked")), 503),
+        (IntegrityError("COMMIT", {}, Exception("violates a constraint")), 409),
+    ],
+)
+def test_a_page_whose_commit_fails_answers_an_error_not_saved(
+    any_engine: Engine, failure: Exception, status: int
+) -> None:
+    client, factory = _admin_client(any_engine)
+
+    def refuse(session: Session) -> None:
+        if session.in_nested_transaction():
+            return  # a savepoint's release, not the request's commit
+        if session.scalar(select(User.id).where(User.username == "newbie")) is not None:
+            raise failure  # the commit of the new user fails
+
+    event.listen(factory, "before_commit", refuse)
+    r = client.post(
+        "/admin/users/new",
+        data={"username": "newbie", "password": "x" * 12, "role": "viewer", "scope_code": "C"},
+    )
+    assert r.status_code == status, r.text[:300]
+    assert "nothing was saved" in r.text
+    with Session(any_engine) as s:
+        assert s.scalar(select(User).where(User.username == "newbie")) is None
+    event.remove(factory, "before_commit", refuse)
+    r = client.post(
+        "/admin/users/new",
+        data={"username": "newbie", "password": "x" * 12, "role": "viewer", "scope_code": "C"},
+    )
+    assert r.status_code == 303
+    with Session(any_engine) as s:
+        assert s.scalar(select(User).where(User.username == "newbie")) is not None
+
+
+def test_an_api_call_whose_commit_fails_answers_a_json_error(any_engine: Engine) -> None:
+    client, factory = _admin_client(any_engine)
+
+    def refuse(session: Session) -> None:
+        if session.in_nested_transaction():
+            return
+        if session.scalar(select(OrgUnit.id).where(OrgUnit.code == "NEW")) is not None:
+            raise OperationalError("COMMIT", {}, Exception("database is locked"))
+
+    event.listen(factory, "before_commit", refuse)
+    r = client.post(
+        "/api/v1/org-units",
+        json={"code": "NEW", "name_zh": "新", "kind": "province", "parent_code": "C"},
+    )
+    assert r.status_code == 503, r.text[:300]
+    assert r.json()["error"]["code"] == "not_saved"
+    assert _count(any_engine, OrgUnit, OrgUnit.code == "NEW") == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -10,6 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from sqlalchemy import select
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -19,23 +21,58 @@ from sqm.services.org_tree import visible_unit
 from sqm.services.scope import Principal, load_principal, principal_for
 from sqm.store.audit import Actor, bind_actor
 from sqm.store.models import ApiToken, OrgUnit
-from sqm.web.errors import Forbidden, LoginRequired
+from sqm.web.errors import Forbidden, LoginRequired, NotSaved, WebError
+
+log = logging.getLogger(__name__)
 
 
 def get_db(request: Request) -> Iterator[Session]:
-    """One session per request, committed when the handler returns without error."""
+    """One session per request, committed when the handler returns without error — before
+    the reply is sent (it is a ``scope="function"`` dependency, see :data:`Db`). A commit
+    the database refuses answers an error that says nothing was saved (:func:`not_saved`),
+    never the handler's "saved" reply."""
     factory = request.app.state.sessionmaker
     with factory() as session:
         try:
             yield session
-            session.commit()
         except BaseException:
             session.rollback()
             raise
+        try:
+            session.commit()
+        except SQLAlchemyError as exc:
+            session.rollback()
+            log.exception("commit of %s %s failed", request.method, request.url.path)
+            raise not_saved(exc) from exc
 
 
-Db = Annotated[Session, Depends(get_db)]
-"""The request's database session (committed when the handler returns without error)."""
+def not_saved(exc: SQLAlchemyError) -> WebError:
+    """The answer to a commit the database refused: busy (503, try again), a clash with
+    what is stored (409), a value that does not fit (422), else 500 — nothing was saved.
+
+    >>> from sqlalchemy.exc import OperationalError
+    >>> not_saved(OperationalError("COMMIT", {}, Exception("database is locked"))).status_code
+    503
+    """
+    if isinstance(exc, OperationalError):
+        return NotSaved(
+            "the database is busy; nothing was saved — please try again", status_code=503
+        )
+    if isinstance(exc, IntegrityError):
+        return NotSaved("this clashes with what is stored; nothing was saved", status_code=409)
+    if isinstance(exc, DataError):
+        return NotSaved("a value does not fit its field; nothing was saved", status_code=422)
+    return NotSaved("the change could not be stored; nothing was saved", status_code=500)
+
+
+# ``scope="function"``: FastAPI ends a dependency with ``yield`` after the reply has been
+# sent unless it is function-scoped; the commit (and its failure) must come before it.
+# Every use of get_db names the same scope, so a request has one session.
+_DB = Depends(get_db, scope="function")
+
+Db = Annotated[Session, _DB]
+"""The request's database session, committed when the handler returns without error and
+before the reply is sent."""
 
 Now = Annotated[Clock, Depends(system_clock)]
 """The clock date rules read (the system clock; tests override :func:`system_clock`)."""
@@ -131,7 +168,7 @@ async def fast_principal(request: Request) -> Principal:
     return p
 
 
-def optional_principal(request: Request, db: Session = Depends(get_db)) -> Principal | None:
+def optional_principal(request: Request, db: Session = _DB) -> Principal | None:
     """The signed-in user (session cookie or API bearer token), or None."""
     p = _caller(request, db)
     if p is not None:

@@ -38,3 +38,13 @@ class Conflict(WebError):
 class InvalidInput(WebError):
     status_code = 422
     code = "invalid_input"
+
+
+class NotSaved(WebError):
+    """The database refused the commit: nothing was saved (the status says why)."""
+
+    code = "not_saved"
+
+    def __init__(self, message: str, *, status_code: int) -> None:
+        super().__init__(message)
+        self.status_code = status_code
