@@ -224,6 +224,7 @@ CAPABILITY_COMMANDS: list[str] = [
     "sqm.cli.complaints",
     "sqm.cli.inspections",
     "sqm.cli.network",
+    "sqm.cli.operations",
 ]
 
 _register_capabilities()
