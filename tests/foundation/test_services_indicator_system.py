@@ -137,7 +137,9 @@ def test_editing_rules_conflicts_and_missing_versions(sqlite_engine: Engine) -> 
         draft = ind.find_system(s, "SQ")
         ind.add_node(s, draft, None, code="NEW", level="dimension", name_zh="又一个")
     with transaction(f) as s:
-        ind.publish(ind.find_system(s, "SQ"))
+        draft = ind.find_system(s, "SQ")
+        ind.delete_node(s, next(n for n in draft.nodes if n.code == "NEW"))  # not scorable
+        ind.publish(s, draft)
     with f() as s:
         published = ind.find_system(s, "SQ")
         for change in (
@@ -174,3 +176,114 @@ def test_reading_an_indicator_file_touches_no_database_and_applying_is_idempoten
     bad = read_indicator_systems(IND_CSV.replace(",D1,指标", ",D9,指标").encode(), "i.csv")
     assert not bad.report.ok and bad.systems == []
     assert bad.report.errors[0].rule == "parent_not_found"
+
+
+def test_publish_checks_the_whole_tree_first_and_changes_nothing(any_engine: Engine) -> None:
+    """Issue 18: a leaf without a source, scale or target could be published, after which
+    evaluation aborted for the month. Publishing checks every leaf and every weight profile
+    in use, refuses with all problems named, and changes nothing."""
+    from sqm.store.models import IndicatorNode, Weight, WeightProfile
+
+    f = make_sessionmaker(any_engine)
+    with transaction(f) as s:
+        system = upsert_system(s, "SQ", "体系", "", plan_indicators.indicator_rows()).system
+        for prof in plan_indicators.weight_profiles("2025-12", "2026-06", "2026-05"):
+            upsert_profile(s, system=system, **prof)
+        assert ind.publish_problems(s, system) == []
+        leaf = next(r.node for r in ind.tree_rows(system) if r.is_leaf and not r.node.is_veto)
+        kept = {f: getattr(leaf, f) for f in ("source", "source_ref", "scale_min", "scale_max")}
+        kept |= {"target": leaf.target, "warning": leaf.warning}
+        ind.edit_node(system, leaf, ind.NodeEdit(name_zh=leaf.name_zh))  # clears them all
+        parent = s.get_one(IndicatorNode, leaf.parent_id)
+        ind.add_node(s, system, parent, code="NEWLEAF", level=str(leaf.level), name_zh="新项")
+        mature = s.scalars(
+            select(WeightProfile)
+            .where(WeightProfile.valid_to.is_(None))
+            .order_by(WeightProfile.code)
+        ).first()
+        assert mature is not None
+        w = next(x for x in mature.weights if x.node.code == leaf.code)
+        w.weight += 0.5
+        leaf_code, mature_code, weight_id = leaf.code, mature.code, w.id
+    with pytest.raises(ind.PublishRefused) as err, transaction(f) as s:
+        ind.publish(s, ind.find_system(s, "SQ"))
+    problems = err.value.problems
+    assert f"{leaf_code}: no source (where its values come from)" in problems
+    assert any(p.startswith(f"{leaf_code}: no target and warning threshold") for p in problems)
+    assert "NEWLEAF: no source (where its values come from)" in problems
+    assert any(f"weight profile {mature_code}: no weight for NEWLEAF" == p for p in problems)
+    assert any(p.startswith(f"weight profile {mature_code}: weights under") for p in problems)
+    assert err.value.status_code == 422
+    with f() as s:
+        assert ind.find_system(s, "SQ").status == "draft"
+    # Fixed, it publishes.
+    with transaction(f) as s:
+        system = ind.find_system(s, "SQ")
+        ind.delete_node(s, next(n for n in system.nodes if n.code == "NEWLEAF"))
+        leaf = next(n for n in system.nodes if n.code == leaf_code)
+        for k, v in kept.items():
+            setattr(leaf, k, v)
+        s.get_one(Weight, weight_id).weight -= 0.5
+        ind.publish(s, system)
+    with f() as s:
+        assert ind.find_system(s, "SQ").status == "published"
+
+
+def test_evaluation_reports_a_bad_node_and_scores_the_rest(demo_engine: Engine) -> None:
+    """A published version with an unscorable leaf (published before publishing checked)
+    and a weight profile that no longer forms a tree: the month is evaluated, the leaf and
+    the profile are named in the warnings, and every other store is scored."""
+    from sqm.domain.org import UnitKind
+    from sqm.services.evaluation.evaluate import evaluate_period
+    from sqm.store.models import IndicatorValue, OrgUnit, Period, UnitScore, Weight, WeightProfile
+
+    f = make_sessionmaker(demo_engine)
+    with transaction(f) as s:
+        system = ind.find_system(s, "STORE_SQ")
+        leaves = [r.node for r in ind.tree_rows(system) if r.is_leaf]
+        period = s.scalars(select(Period).where(Period.code == "2026-10")).one()
+        stores = s.scalars(select(OrgUnit).where(OrgUnit.kind == UnitKind.STORE)).all()
+        for n in leaves:  # a value for every leaf and store, entered by hand
+            value = 1.0 if n.is_veto else n.target if n.target is not None else n.scale_max
+            assert n.source and n.source_ref and value is not None, n.code
+            s.add_all(
+                IndicatorValue(
+                    unit_id=u.id,
+                    period_id=period.id,
+                    source=n.source,
+                    source_ref=n.source_ref,
+                    value=float(value),
+                )
+                for u in stores
+            )
+        bad = next(n for n in leaves if not n.is_veto)
+        bad.target = bad.warning = bad.scale_min = bad.scale_max = None
+        broken = s.scalars(
+            select(WeightProfile).where(
+                WeightProfile.valid_to.is_(None), WeightProfile.tier == "supermarket"
+            )
+        ).first()
+        assert broken is not None
+        top = next(w for w in broken.weights if w.node.parent_id is None)
+        s.delete(s.get_one(Weight, top.id))  # its children lose their parent: two roots
+        bad_code, broken_code = bad.code, broken.code
+        supermarkets = {u.id for u in stores if u.tier == "supermarket"}
+        assert supermarkets and len(supermarkets) < len(stores)
+    with transaction(f) as s:
+        summary = evaluate_period(s, "2026-10")
+    assert f"leaf {bad_code} has neither a target/warning pair nor a scale: not scored" in (
+        summary.warnings
+    )
+    assert any(w.startswith(f"weight profile {broken_code} does not fit") for w in summary.warnings)
+    with f() as s:
+        scores = dict(
+            s.execute(
+                select(UnitScore.unit_id, UnitScore.score)
+                .join(Period, Period.id == UnitScore.period_id)
+                .where(Period.code == "2026-10", UnitScore.unit_id.in_([u.id for u in stores]))
+            ).all()
+        )
+    others = {u.id for u in stores} - supermarkets
+    assert all(scores.get(uid) is not None for uid in others)
+    assert not supermarkets & set(scores)
+    assert summary.scored == len(others)

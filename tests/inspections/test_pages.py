@@ -339,3 +339,37 @@ def test_plan_calendar_rechecks_hand_edits(app_client, demo_engine) -> None:  # 
 
     wb = load_workbook(io.BytesIO(x.content))
     assert any(r[0].value == "day_off" for r in wb["规则 Rules"].iter_rows(min_row=2))
+
+
+def test_checklist_list_shows_counts_not_python_objects(app_client, demo_engine) -> None:  # type: ignore[no-untyped-def]
+    """Issue 18: the 检查项 column showed ``<built-in method items of dict object …>``. Each
+    count column shows the version's number of sections, indicators, items, veto and
+    critical items."""
+    from sqm.services.inspections.visits import checklist_of
+    from sqm.store.models.inspection import InspectionChecklist
+
+    page = app_client("analyst").get("/inspections/checklists")
+    assert page.status_code == 200
+    assert "built-in method" not in page.text and "object at 0x" not in page.text
+    with make_sessionmaker(demo_engine)() as s:
+        rows = list(s.scalars(select(InspectionChecklist)))
+        assert rows
+        for row in rows:
+            cl = checklist_of(row)
+            items = cl.items()
+            want = [
+                len(cl.sections),
+                len(cl.indicators()),
+                len(items),
+                sum(1 for it in items if it.veto),
+                sum(1 for it in items if it.critical),
+            ]
+            m = re.search(
+                rf'href="/inspections/checklists/{row.id}">.*?</td>\s*<td>v{row.version}</td>\s*'
+                + r"\s*".join([r'<td class="num">([^<]*)</td>'] * 5),
+                page.text,
+                re.S,
+            )
+            assert m, row.id
+            assert [int(g) for g in m.groups()] == want
+            assert want[2] > 0

@@ -3,6 +3,12 @@ and an alert can be acknowledged with a comment and resolved."""
 
 from __future__ import annotations
 
+import html
+import json
+import re
+from typing import Any
+
+import pandas as pd
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -149,3 +155,116 @@ def test_cells_and_alerts_outside_the_scope_are_404(network_demo: Engine) -> Non
     assert sm.get(f"/network/cells/{foreign.id}").status_code == 403
     r = sm.post(f"/network/alerts/{alerts['foreign']}/ack", data={"comment": "x"})
     assert r.status_code == 403
+
+
+# ------------------------------------------------------------------ what the charts hold
+
+_CHART = re.compile(r"data-chart='([^']*)'")
+
+
+def _charts(page_html: str) -> list[dict[str, Any]]:
+    """The chart specs a page draws (``data-chart`` attributes, as charts.js reads them)."""
+    return [json.loads(html.unescape(m)) for m in _CHART.findall(page_html)]
+
+
+def _gz_network_engineer(engine: Engine) -> str:
+    """A network engineer over Guangzhou (user ``net.gz``); returns the unit's path."""
+    from sqm.domain.roles import Role
+    from sqm.services.users import create_user, grant
+    from sqm.store.models import OrgUnit
+
+    with Session(engine) as s:
+        gz = s.scalar(select(OrgUnit).where(OrgUnit.code == "GD-GZ"))
+        assert gz is not None
+        user = create_user(s, "net.gz", "sqm-test-pass-2026")
+        grant(s, None, user, Role.NETWORK_ENGINEER, gz)
+        s.commit()
+        return gz.path
+
+
+def test_cell_page_charts_hold_only_that_cell(network_demo: Engine) -> None:
+    """Issue 18: the cell page drew all 900 cells × 168 hours in each chart (13 MB). Each
+    chart holds this cell's hours of the last week, with the values of this cell alone."""
+    from sqm.config import get_settings
+    from sqm.services.network.kpi import DuckDbKpiEngine, Grain, Level
+    from sqm.services.network.views import CELL_KPIS
+
+    with Session(network_demo) as s:
+        cell = s.scalars(select(NetworkCell).order_by(NetworkCell.id)).first()
+        assert cell is not None
+        cell_pk, cell_id = cell.id, cell.cell_id
+    r = sign_in(make_client(network_demo), "netops").get(f"/network/cells/{cell_pk}")
+    assert r.status_code == 200
+    assert len(r.content) < 200_000, len(r.content)
+    charts = _charts(r.text)
+    assert len(charts) == len(CELL_KPIS)
+
+    # The same KPIs computed from this cell's counters alone (filtered before the engine).
+    counters = pd.read_parquet(get_settings().network_dir / "counters")
+    own = counters[counters["cell_id"] == cell_id].drop(columns=["day"], errors="ignore")
+    end = pd.Timestamp(counters["ts"].max()).normalize() + pd.Timedelta(days=1)
+    start = end - pd.Timedelta(days=7)
+    engine = DuckDbKpiEngine(own)
+    want = engine.kpis(CELL_KPIS, Level.CELL, Grain.HOUR, start=start, end=end)
+    engine.close()
+    assert set(want["unit"]) == {cell_id} and len(want) == 7 * 24
+    labels = [t.strftime("%m-%d %H:00") for t in want["period"]]
+    for spec, code in zip(charts, CELL_KPIS, strict=True):
+        assert spec["labels"] == labels, code
+        expected = [None if pd.isna(v) else round(float(v), 3) for v in want[code]]
+        assert spec["values"] == pytest.approx(expected, nan_ok=True), code
+
+
+def test_scoped_engineer_pages_hold_no_other_area(network_demo: Engine) -> None:
+    """No chart or table of the network pages holds a cell, site or region outside the
+    viewer's scope, and the worst-cell list ranks the viewer's own cells (it was the
+    network's 30 worst, filtered afterwards: a Guangzhou engineer saw a handful)."""
+    from sqm.services.network.views import MAP_KPIS, worst_kpis
+    from sqm.store.models import OrgUnit
+
+    gz_path = _gz_network_engineer(network_demo)
+    with Session(network_demo) as s:
+        rows = s.execute(
+            select(
+                NetworkCell.id,
+                NetworkCell.cell_id,
+                NetworkCell.site_id,
+                NetworkCell.district,
+                NetworkCell.city,
+                NetworkCell.province,
+                OrgUnit.path,
+            ).join(OrgUnit, OrgUnit.id == NetworkCell.unit_id)
+        ).all()
+    mine = [r for r in rows if r.path.startswith(gz_path)]
+    foreign = [r for r in rows if not r.path.startswith(gz_path)]
+    assert mine and foreign
+    foreign_ids = {r.cell_id for r in foreign} | {r.site_id for r in foreign}
+    foreign_regions = set()
+    for col in ("district", "city", "province"):
+        foreign_regions |= {getattr(r, col) for r in foreign} - {getattr(r, col) for r in mine}
+
+    c = sign_in(make_client(network_demo), "net.gz", "sqm-test-pass-2026")
+    urls = [f"/network?level={lvl}" for lvl in ("province", "city", "district")]
+    urls += [f"/network/map?kpi={k}" for k in MAP_KPIS]
+    urls += [
+        f"/network/worst?kpi={k}&rank_by={b}" for k in worst_kpis() for b in ("failures", "impact")
+    ]
+    urls += ["/network/alerts?status=all", f"/network/cells/{mine[0].id}"]
+    for url in urls:
+        r = c.get(url)
+        assert r.status_code == 200, url
+        leaked = {x for x in foreign_ids | foreign_regions if x in r.text}
+        assert not leaked, (url, sorted(leaked)[:5])
+        for spec in _charts(r.text):
+            drawn = json.dumps(spec)
+            assert not {x for x in foreign_ids | foreign_regions if x in drawn}, url
+
+    overview = _charts(c.get("/network?level=district").text)
+    assert overview and all(
+        {s["name"] for s in spec["series"]} <= {r.district for r in mine} for spec in overview
+    )
+    points = _charts(c.get("/network/map?kpi=drop_rate").text)[0]["option"]["series"][0]["data"]
+    assert {p[3] for p in points} <= {r.cell_id for r in mine} and points
+    worst = c.get("/network/worst?kpi=rrc_setup_sr&rank_by=failures").text
+    listed = {r.cell_id for r in mine if f">{r.cell_id}<" in worst}
+    assert len(listed) == min(30, len(mine)), len(listed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -244,3 +245,34 @@ def test_rollups_from_one_scan_equal_the_direct_queries() -> None:
     for lvl in levels:
         want = e.kpis(codes, lvl, Grain.DAY)
         pd.testing.assert_frame_equal(got[lvl], want, check_dtype=False)
+
+
+@pytest.mark.parametrize("literal_cells", [200, 0])
+@pytest.mark.parametrize("source", ["frame", "parquet"])
+def test_only_inventory_cells_at_every_level(
+    source: str, literal_cells: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 18: with ``only_inventory_cells`` the cell level (which needs no inventory
+    join) reads only the inventory's cells, as do the worst-cell ranking (its limit counts
+    the inventory's cells) and the roll-ups; named as literals or as a semi-join."""
+    from sqm.services.network.kpi import duckdb_engine
+
+    monkeypatch.setattr(duckdb_engine, "_LITERAL_CELLS", literal_cells)
+    data: pd.DataFrame | Path = _counters()
+    if source == "parquet":
+        data = tmp_path / "c.parquet"
+        _counters().to_parquet(data)
+    ab = INV[INV["cell_id"].isin(["A", "C"])]
+    e = DuckDbKpiEngine(data, ab, only_inventory_cells=True)
+    assert set(e.kpis(["rrc_setup_sr"], Level.CELL, Grain.DAY)["unit"]) == {"A", "C"}
+    assert e.worst_cells("rrc_setup_sr", limit=3)["unit"].tolist() == ["C", "A"]
+    site = e.kpis(["rrc_setup_sr"], Level.SITE, Grain.MONTH).set_index("unit")
+    # S1 without B: A's 99 of 100 (B's 1 of 2 would make it 100 of 102).
+    assert site.loc["S1", "rrc_setup_sr__num"] == 99 and site.loc["S1", "rrc_setup_sr__den"] == 100
+    net = e.kpis(["rrc_setup_sr"], Level.NETWORK, Grain.MONTH)
+    assert net["rrc_setup_sr__den"].sum() == 200
+    # Without the option the cell level reads every cell of the measurements.
+    plain = DuckDbKpiEngine(data, ab)
+    assert set(plain.kpis(["rrc_setup_sr"], Level.CELL, Grain.DAY)["unit"]) == {"A", "B", "C"}
+    with pytest.raises(ValueError, match="inventory"):
+        DuckDbKpiEngine(data, only_inventory_cells=True)

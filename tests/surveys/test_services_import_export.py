@@ -10,6 +10,7 @@ import openpyxl
 import pandas as pd
 import pyreadstat
 import pytest
+from sqlalchemy import Engine
 
 from sqm.domain.instrument import Dimension, Group, Instrument, Option, Question, QuestionType, Text
 from sqm.domain.instrument_templates import nps_csat, servqual
@@ -22,6 +23,8 @@ from sqm.ingest.survey_answers import (
 )
 from sqm.services.surveys.demo_data import demo_stores, servqual_answers
 from sqm.services.surveys.export import export_frame, to_csv, to_excel, to_sav, write_sav
+from sqm.store.engine import make_sessionmaker
+from sqm.store.models import SurveyWave
 
 DATA = Path(__file__).parent / "data"
 
@@ -187,3 +190,174 @@ def test_csv_and_excel(answers: pd.DataFrame) -> None:
     assert rows[0] == ("name", "label", "values", "measure")
     t1e = next(r for r in rows if r[0] == "T1_e")
     assert t1e[2] == "1 = Strongly disagree; 7 = Strongly agree"
+
+
+# ------------------------------------------------------------------ round trips
+
+WRITERS = {"csv": to_csv, "xlsx": to_excel, "sav": to_sav}
+
+
+def _multiple_choice_instrument() -> Instrument:
+    chan = Question(
+        "chan",
+        QuestionType.MULTIPLE,
+        Text("您通过哪些渠道了解我们", "How did you hear of us"),
+        "d",
+        options=(
+            Option(1, Text("门店", "Store")),
+            Option(2, Text("网站", "Website")),
+            Option(3, Text("朋友", "Friends")),
+        ),
+        required=False,
+    )
+    rating = Question(
+        "Q1",
+        QuestionType.LIKERT,
+        Text("总体评价", "Overall rating"),
+        "d",
+        low=Text("差", "Poor"),
+        high=Text("好", "Good"),
+    )
+    note = Question("note", QuestionType.TEXT, Text("备注", "Note"), "d", required=False)
+    return Instrument(
+        "mc",
+        Text("mc", "mc"),
+        (Dimension("d", Text("d", "d")),),
+        (Group("g", Text("g", "g"), (chan, rating, note)),),
+    )
+
+
+def _round_trip_cases() -> dict[str, tuple[Instrument, pd.DataFrame]]:
+    from sqm.domain.instrument_templates import store_intercept
+    from sqm.services.surveys.demo_data import intercept_answers
+
+    stores = demo_stores(3)
+    sq = servqual_answers(stores, ["2026-10"], per_store=4, seed=5)
+    ic = intercept_answers(stores, ["2026-10"], per_store=4, seed=5)
+    ic.loc[1, "improve"] = "排队太久, 希望多开一个窗口"
+    mc = pd.DataFrame(
+        {
+            "respondent_id": [11, 12, 13, 14],
+            "unit": ["S001", "S001", "S002", "S003"],
+            "chan": [[1, 3], [2], None, []],
+            "Q1": [5, 3, 4, 1],
+            "note": [None, "好", None, "a,b;c"],
+        }
+    )
+    return {
+        "intercept": (store_intercept(), ic),
+        "servqual": (servqual(), sq),
+        "multiple": (_multiple_choice_instrument(), mc),
+    }
+
+
+def _missing(v: object) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v))
+
+
+@pytest.mark.parametrize("fmt", sorted(WRITERS))
+@pytest.mark.parametrize("case", ["intercept", "servqual", "multiple"])
+def test_every_export_imports_back_unchanged(case: str, fmt: str) -> None:
+    """Issue 18: a file with Q01…Q13 headers mapped every column to Q01. Each format SQM
+    writes (CSV, Excel, SPSS) comes back through the suggested mapping with every answer,
+    store and respondent unchanged — multiple choice from its 0/1 columns included."""
+    inst, original = _round_trip_cases()[case]
+    data = WRITERS[fmt](original, inst)
+    table = read_table(data, f"answers.{fmt}")
+    mapping = suggest_mapping(table.columns, inst)
+    for f in inst.fields():
+        if f.qtype is not QuestionType.MULTIPLE:
+            assert mapping.columns.get(f.name) == f.name, f.name
+    back = import_answers(table, inst, mapping, known_units={"S001", "S002", "S003"}).answers
+    assert len(back) == len(original)
+    assert back["unit"].tolist() == original["unit"].tolist()
+    assert (
+        back["respondent_id"].astype(str).tolist() == original["respondent_id"].astype(str).tolist()
+    )
+    for f in inst.fields():
+        want = original[f.name].tolist() if f.name in original else [None] * len(original)
+        got = back[f.name].tolist() if f.name in back else [None] * len(back)
+        for i, (w, g) in enumerate(zip(want, got, strict=True)):
+            if _missing(w):
+                assert _missing(g), (f.name, i, g)
+            elif isinstance(w, list):
+                assert g == w, (f.name, i)
+            elif f.qtype is QuestionType.TEXT:
+                assert g == w, (f.name, i)
+            else:
+                assert float(g) == float(w), (f.name, i, g, w)
+
+
+def test_numbered_codes_are_not_stripped_to_one_field() -> None:
+    """Headers Q01…Q13 each map to their own item (their numbering made them all Q01)."""
+    from sqm.domain.instrument_templates import store_intercept
+
+    headers = ["respondent_id", "unit"] + [f"Q{i:02d}" for i in range(1, 14)] + ["nps"]
+    mapping = suggest_mapping(headers, store_intercept())
+    assert mapping.columns == {h: h for h in headers}
+    # question numbers in front of a question's text are still ignored
+    header = f"3、{store_intercept().question('Q03').text.zh}"
+    assert suggest_mapping([header], store_intercept()).columns == {header: "Q03"}
+
+
+def test_dichotomy_cells_other_than_0_1_are_reported() -> None:
+    inst = _multiple_choice_instrument()
+    table = pd.DataFrame(
+        {"unit": ["S001"], "chan_1": ["1"], "chan_2": ["2"], "chan_3": ["0"], "Q1": ["4"]}
+    )
+    with pytest.raises(AnswerImportError) as info:
+        import_answers(table, inst, suggest_mapping(table.columns, inst))
+    [e] = info.value.errors
+    assert (e.row, e.column, e.field) == (2, "chan_2", "chan")
+
+
+@pytest.mark.slow
+def test_a_waves_export_imports_into_another_wave_unchanged(any_engine: Engine) -> None:
+    """The round trip through storage (SQLite and PostgreSQL): the answers file of one
+    wave, in each format, imported into another wave gives the same answers per store."""
+    from sqm.domain.instrument_templates import store_intercept
+    from sqm.services.surveys import fielding
+    from sqm.services.surveys.demo_data import intercept_answers
+    from sqm.services.surveys.export import wave_answers_file
+
+    from .test_services_fielding import _org, _period
+
+    factory = make_sessionmaker(any_engine)
+    with factory() as s:
+        stores = _org(s)
+        period = _period(s)
+        inst_row = fielding.store_instrument(s, store_intercept())
+        waves = {
+            code: fielding.create_wave(
+                s, code=code, period=period, instrument=inst_row, stores=stores, total=30
+            ).id
+            for code in ("SRC", *WRITERS)
+        }
+        s.commit()
+        unit_ids = [u.id for u in stores]
+        codes = [u.code for u in stores]
+    given = intercept_answers(demo_stores(3), ["2026-10"], per_store=3, seed=3)
+    given["unit"] = given["unit"].map(dict(zip(sorted(set(given["unit"])), codes, strict=True)))
+    given.loc[2, "improve"] = "希望周末多开一个窗口"
+    assert fielding.import_into_wave(factory, waves["SRC"], given) == len(given)
+
+    fields = [f.name for f in store_intercept().fields()]
+
+    def stored(wave_id: int) -> list[tuple[object, ...]]:
+        with factory() as s:
+            frame = fielding.answers_frame(s, [wave_id])
+        return sorted(
+            (str(r["unit"]), *("" if _missing(r.get(f)) else str(r.get(f)) for f in fields))
+            for r in frame.to_dict("records")
+        )
+
+    source = stored(waves["SRC"])
+    assert len(source) == len(given)
+    for fmt in WRITERS:
+        with factory() as s:
+            src = s.get_one(SurveyWave, waves["SRC"])
+            data = wave_answers_file(s, src, unit_ids, fmt)
+            target = s.get_one(SurveyWave, waves[fmt])
+            result = fielding.import_file(s, factory, target, unit_ids, data, f"answers.{fmt}")
+        assert result.errors == [] and result.done == len(given), (fmt, result.errors[:3])
+        assert stored(waves[fmt]) == source, fmt

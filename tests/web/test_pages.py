@@ -224,3 +224,24 @@ def test_a_published_version_refuses_changes_with_409(
     assert r.status_code == 409 and "already exists" in r.text
     r = c.post(f"/indicators/{sid}/nodes", data=dict(form, code="X", level="item"))
     assert r.status_code == 422 and "cannot sit" in r.text
+
+
+def test_publishing_shows_every_problem_and_changes_nothing(
+    client_as: Callable[[str], TestClient], demo_engine: Engine
+) -> None:
+    """Issue 18: a draft's page lists what stands in the way of publishing it; publishing
+    anyway answers 422 with the same list, and the version stays a draft."""
+    from sqm.store.models import IndicatorSystem
+
+    c = client_as("analyst")
+    sid = int(c.post("/indicators/1/new-version").headers["location"].rsplit("/", 1)[1])
+    assert 'id="publish-problems"' not in c.get(f"/indicators/{sid}").text
+    form = {"code": "NEWDIM", "name_zh": "新维度", "level": "dimension"}
+    assert c.post(f"/indicators/{sid}/nodes", data=form).status_code == 303
+    page = c.get(f"/indicators/{sid}").text
+    assert 'id="publish-problems"' in page and "NEWDIM: no source" in page
+    r = c.post(f"/indicators/{sid}/publish")
+    assert r.status_code == 422
+    assert "NEWDIM: no source" in r.text and "no weight for NEWDIM" in r.text
+    with make_sessionmaker(demo_engine)() as s:
+        assert s.get_one(IndicatorSystem, sid).status == "draft"

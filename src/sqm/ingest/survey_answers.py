@@ -155,13 +155,23 @@ def _norm(text: str) -> str:
     return t
 
 
-def read_table(data: bytes, filename: str) -> pd.DataFrame:
-    """Read a platform export (CSV in UTF-8 or GB18030, or .xlsx) as text cells.
+def _code_key(text: str) -> str:
+    """A header compared as a code: width-normalised, trimmed, case-insensitive."""
+    return unicodedata.normalize("NFKC", str(text)).strip().casefold()
 
-    Everything is read as text so that "05" or "1,2" keep their form until mapped.
+
+def read_table(data: bytes, filename: str) -> pd.DataFrame:
+    """Read a platform export (CSV in UTF-8 or GB18030, .xlsx, or an SPSS .sav file) as
+    text cells.
+
+    Everything is read as text so that "05" or "1,2" keep their form until mapped; the
+    numbers of a .sav file are written without a trailing ".0" when whole, its missing
+    values as empty cells.
     """
     if filename.lower().endswith((".xlsx", ".xlsm")):
         return pd.read_excel(io.BytesIO(data), dtype=str, keep_default_na=False)
+    if filename.lower().endswith(".sav"):
+        return _read_sav(data)
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(encoding)
@@ -183,11 +193,61 @@ def read_table(data: bytes, filename: str) -> pd.DataFrame:
     )
 
 
+def _sav_text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
+def _read_sav(data: bytes) -> pd.DataFrame:
+    import tempfile
+
+    import pyreadstat
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "answers.sav"
+        path.write_bytes(data)
+        try:
+            frame, _ = pyreadstat.read_sav(str(path))
+        except pyreadstat.ReadstatError as exc:
+            raise AnswerImportError(
+                [
+                    RowError(
+                        0,
+                        "",
+                        "",
+                        Text(f"无法读取 SPSS 文件：{exc}", f"Not a readable SPSS file: {exc}"),
+                    )
+                ]
+            ) from exc
+    return pd.DataFrame({str(c): [_sav_text(v) for v in frame[c]] for c in frame.columns})
+
+
+def dichotomy_columns(inst: Instrument) -> dict[str, tuple[str, int]]:
+    """The 0/1 columns ``<field>_<code>`` of every multiple-choice field (one per option,
+    the layout SQM's exports use) → (field, option code).
+
+    >>> from sqm.domain.instrument_templates import nps_csat
+    >>> dichotomy_columns(nps_csat())
+    {}
+    """
+    out: dict[str, tuple[str, int]] = {}
+    for f in inst.fields():
+        if f.qtype is QuestionType.MULTIPLE:
+            for opt in inst.question(f.question).options:
+                out[f"{f.name}_{opt.code}"] = (f.name, opt.code)
+    return out
+
+
 def suggest_mapping(
     headers: Collection[str], inst: Instrument, platform: str = "custom"
 ) -> ColumnMapping:
-    """Draft a mapping: a header matches a field when, after normalisation, it equals the
-    field code, or the field's Chinese or English label, or the platform's own meta header.
+    """Draft a mapping: a header matches a field when it is the field's code or a meta
+    column's name (as SQM's own exports write them, multiple choice as one 0/1 column
+    ``<field>_<code>`` per option), or, after normalisation, the field's Chinese or
+    English label, its question's text, or the platform's own meta header.
 
     Value maps get every labelled scale end and option in both languages.
 
@@ -196,6 +256,9 @@ def suggest_mapping(
     >>> m.columns["1、您对本次服务满意吗？"], m.columns["序号"]
     ('csat', 'respondent_id')
     """
+    by_code: dict[str, str] = {_code_key(t): t for t in META_TARGETS}
+    by_code |= {_code_key(name): name for name in dichotomy_columns(inst)}
+    by_code |= {_code_key(f.name): f.name for f in inst.fields()}
     by_text: dict[str, str] = {}
     for f in inst.fields():
         for key in (f.name, f.label.zh, f.label.en):
@@ -204,13 +267,17 @@ def suggest_mapping(
         if q.qtype not in (QuestionType.PAIRED, QuestionType.CONSTANT_SUM):
             by_text.setdefault(_norm(q.text.zh), f.name)
             by_text.setdefault(_norm(q.text.en), f.name)
+    # A code such as "Q01" normalises to nothing (its numbering is stripped): an empty
+    # key matches no header, or every numbered header would map to the same field.
+    by_text.pop("", None)
     columns: dict[str, str] = {}
     for h in headers:
         key = _norm(h)
         target = (
-            KNOWN_META_HEADERS.get(str(h).strip().lower())
+            by_code.get(_code_key(h))
+            or KNOWN_META_HEADERS.get(str(h).strip().lower())
             or KNOWN_META_HEADERS.get(key)
-            or by_text.get(key)
+            or (by_text.get(key) if key else None)
         )
         if target is not None and target not in columns.values():
             columns[str(h)] = target
@@ -223,6 +290,18 @@ def suggest_mapping(
         if labels:
             values[f.name] = labels
     return ColumnMapping(inst.code, columns, values, platform=platform)
+
+
+def _dichotomy(raw: Any) -> bool | None:
+    """A 0/1 cell of a multiple-dichotomy set: True (chosen), False (not chosen) or None
+    (empty: the question was not answered); ValueError for anything else."""
+    text = str(raw).strip()
+    if text == "":
+        return None
+    number = float(text)  # ValueError for text
+    if number not in (0, 1):
+        raise ValueError(text)
+    return number == 1
 
 
 def _cell_value(
@@ -297,7 +376,12 @@ def import_answers(
                 Text(f"文件中没有列“{c}”", f"The file has no column {c!r}"),
             )
         )
-    bad_targets = [t for t in mapping.columns.values() if t not in fmap and t not in META_TARGETS]
+    dichotomies = dichotomy_columns(inst)
+    bad_targets = [
+        t
+        for t in mapping.columns.values()
+        if t not in fmap and t not in META_TARGETS and t not in dichotomies
+    ]
     for t in bad_targets:
         errors.append(
             RowError(
@@ -328,8 +412,30 @@ def import_answers(
         record: dict[str, Any] = {}
         answers: dict[str, Any] = {}
         unreadable: set[str] = set()
+        chosen: dict[str, dict[int, bool]] = {}  # multiple choice from 0/1 columns
         for source, target in mapping.columns.items():
             raw = src[source]
+            if target in dichotomies:
+                name, code = dichotomies[target]
+                try:
+                    flag = _dichotomy(raw)
+                except ValueError:
+                    unreadable.add(name)
+                    errors.append(
+                        RowError(
+                            row_no,
+                            source,
+                            name,
+                            Text(
+                                f"“{raw}”不是 0 或 1（是否选中选项 {code}）",
+                                f"{raw!r} is not 0 or 1 (option {code} chosen or not)",
+                            ),
+                        )
+                    )
+                    continue
+                if flag is not None:
+                    chosen.setdefault(name, {})[code] = flag
+                continue
             f = fmap.get(target)
             value, ok = _cell_value(
                 raw, target, f.qtype if f else None, mapping.values.get(target, {})
@@ -352,6 +458,9 @@ def import_answers(
                 record[target] = value
             elif value is not None:
                 answers[target] = value
+        for name, flags in chosen.items():
+            if name not in unreadable:  # the options' order, as the question lists them
+                answers[name] = [c for n, c in dichotomies.values() if n == name and flags.get(c)]
         unit = record.get("unit")
         if require_unit and (unit is None or unit == ""):
             errors.append(

@@ -26,6 +26,7 @@ from sqm.domain.errors import RuleError
 from sqm.domain.indicator import Direction
 from sqm.domain.org import UnitKind
 from sqm.domain.period import PeriodSpec
+from sqm.methods._validation import MethodInputError
 from sqm.methods.composite import composite_scores, grade, indicator_tree
 from sqm.methods.normalise import piecewise_target
 from sqm.services.evaluation.indicator_system import tree_rows
@@ -231,7 +232,14 @@ def evaluate_period(
     score_se = pd.DataFrame(0.0, index=ids, columns=raw.columns)
     for lf in leaves:
         v = raw[lf.code].to_numpy()
-        scored[lf.code] = leaf_scores(v, lf)
+        try:
+            scored[lf.code] = leaf_scores(v, lf)
+        except EvaluationError as exc:
+            # One leaf that cannot be normalised is reported and left out (as if not
+            # measured: the coverage shows it); every other leaf is scored.
+            summary.warnings.append(f"{exc}: not scored")
+            scored[lf.code] = np.nan
+            continue
         score_se[lf.code] = np.abs(_slopes(v, lf)) * np.nan_to_num(ses[lf.code].to_numpy())
 
     # One composite per weight profile: stores of a tier (and stage) share their weights.
@@ -245,7 +253,16 @@ def evaluate_period(
     for prof_id in {p.id for p in profiles.values() if p is not None}:
         prof = next(p for p in profiles.values() if p is not None and p.id == prof_id)
         members = [uid for uid, p in profiles.items() if p is not None and p.id == prof_id]
-        tree = _profile_tree(prof, parent_of)
+        try:
+            tree = _profile_tree(prof, parent_of)
+        except MethodInputError as exc:
+            # A profile whose weights do not form a tree over this version scores none of
+            # its stores (reported); the stores of every other profile are scored.
+            summary.warnings.append(
+                f"weight profile {prof.code} does not fit {system.code} v{system.version} "
+                f"({exc}): its {len(members)} unit(s) are not scored"
+            )
+            continue
         leaf_cols = [c for c in tree.leaves]
         frame = scored.loc[members, leaf_cols]
         vetoes = {

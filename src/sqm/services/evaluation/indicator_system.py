@@ -132,6 +132,8 @@ def delete_node(session: Session, node: IndicatorNode) -> None:
     for r in reversed(rows):
         if r.node.id in doomed:
             session.delete(r.node)
+    session.flush()
+    session.expire(system, ["nodes"])  # the system's node list no longer holds them
 
 
 def profiles_using(session: Session, system: IndicatorSystem) -> list[WeightProfile]:
@@ -186,8 +188,119 @@ def find_system(session: Session, code: str, version: int | None = None) -> Indi
     return s
 
 
-def publish(system: IndicatorSystem) -> None:
-    """Publish ``system``: from now on it never changes (changes go to a new version)."""
+class PublishRefused(IndicatorRuleError):
+    """Publishing refused: ``problems`` lists everything that stands in the way (each
+    names its node or weight profile and the rule); nothing was changed."""
+
+    def __init__(self, system: IndicatorSystem, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(
+            f"{system.code} v{system.version} cannot be published: " + "; ".join(problems)
+        )
+
+
+def leaf_problems(node: IndicatorNode) -> list[str]:
+    """Why the leaf ``node`` cannot be scored (empty when it can): it needs a source and
+    its reference, and — unless it is a veto (complied with or not) — a target with a
+    distinct warning threshold, or a scale whose minimum is below its maximum.
+
+    >>> leaf_problems(IndicatorNode(code="x", source="manual", source_ref="x", target=90.0))
+    ['x: no warning threshold beside the target 90, and no scale (scale_min < scale_max)']
+    """
+    out = []
+    if not node.source:
+        out.append(f"{node.code}: no source (where its values come from)")
+    elif not (node.source_ref or "").strip():
+        out.append(f"{node.code}: no source_ref (which {node.source} measure it reads)")
+    if node.is_veto:
+        return out
+    has_pair = node.target is not None and node.warning is not None and node.target != node.warning
+    has_scale = (
+        node.scale_min is not None
+        and node.scale_max is not None
+        and node.scale_min < node.scale_max
+    )
+    if not (has_pair or has_scale):
+        if node.target is not None and node.warning is None:
+            why = f"no warning threshold beside the target {node.target:g}"
+        elif node.target is not None and node.target == node.warning:
+            why = "its target equals its warning threshold"
+        else:
+            why = "no target and warning threshold"
+        out.append(f"{node.code}: {why}, and no scale (scale_min < scale_max)")
+    return out
+
+
+def profiles_in_use(session: Session, system: IndicatorSystem) -> list[WeightProfile]:
+    """The weight profiles that evaluation may apply to ``system``: those over any version
+    of its code that have no end (``valid_to``)."""
+    return list(
+        session.scalars(
+            select(WeightProfile)
+            .join(IndicatorSystem, IndicatorSystem.id == WeightProfile.system_id)
+            .where(
+                WeightProfile.kind == ProfileKind.INDICATOR_SYSTEM,
+                IndicatorSystem.code == system.code,
+                WeightProfile.valid_to.is_(None),
+            )
+            .order_by(WeightProfile.code)
+        )
+    )
+
+
+def publish_problems(session: Session, system: IndicatorSystem) -> list[str]:
+    """Everything that stands in the way of publishing ``system``, checked over the whole
+    tree: its structure, every leaf scorable (:func:`leaf_problems`), and every weight
+    profile in use (:func:`profiles_in_use`) weighing exactly its nodes with sibling
+    weights that sum to 1. Empty when it may be published."""
+    from sqm.services.evaluation.weight_profile import node_refs, sibling_sum_errors
+
+    rows = tree_rows(system)
+    if not rows:
+        return [f"{system.code} v{system.version} has no indicators"]
+    by_id = {r.node.id: r.node.code for r in rows}
+    problems = validate_node_rows(
+        [
+            {
+                "code": r.node.code,
+                "parent_code": by_id.get(r.node.parent_id) if r.node.parent_id else None,
+                "level": r.node.level,
+            }
+            for r in rows
+        ]
+    )
+    for r in rows:
+        if r.is_leaf:
+            problems += leaf_problems(r.node)
+    codes = [r.node.code for r in rows]
+    refs = node_refs([r.node for r in rows])
+    for prof in profiles_in_use(session, system):
+        weights = {w.node.code: w.weight for w in prof.weights}
+        missing = [c for c in codes if c not in weights]
+        if missing:
+            problems.append(f"weight profile {prof.code}: no weight for {', '.join(missing)}")
+        extra = sorted(set(weights) - set(codes))
+        if extra:
+            problems.append(
+                f"weight profile {prof.code}: weighs {', '.join(extra)}, which are not in "
+                f"v{system.version}"
+            )
+        kept = {c: w for c, w in weights.items() if c in set(codes)}
+        problems += [f"weight profile {prof.code}: {e}" for e in sibling_sum_errors(refs, kept)]
+    return problems
+
+
+def publish(session: Session, system: IndicatorSystem) -> None:
+    """Publish ``system``: from now on it never changes (changes go to a new version).
+
+    The whole tree is checked first (:func:`publish_problems`); any problem refuses the
+    publication with :class:`PublishRefused` listing all of them, and nothing changes.
+    """
+    if system.status == "published":
+        return
+    problems = publish_problems(session, system)
+    if problems:
+        raise PublishRefused(system, problems)
     system.status = "published"
 
 

@@ -100,15 +100,38 @@ class DesignConflict(ConflictError):
 
 @dataclass(frozen=True)
 class VersionInfo:
-    """A stored checklist version with the number of visits made with it."""
+    """A stored checklist version (a row of the checklist list): the number of visits made
+    with it, whether new visits use it, and how many sections, indicators, items, veto
+    items and critical items it has."""
 
     row: InspectionChecklist
     n_visits: int
     current: bool  # the version new visits use
+    n_sections: int = 0
+    n_indicators: int = 0
+    n_items: int = 0
+    n_veto: int = 0
+    n_critical: int = 0
+
+
+def _version_info(row: InspectionChecklist, n_visits: int, current: bool) -> VersionInfo:
+    cl = iv.checklist_of(row)
+    items = cl.items()
+    return VersionInfo(
+        row,
+        n_visits,
+        current,
+        n_sections=len(cl.sections),
+        n_indicators=len(cl.indicators()),
+        n_items=len(items),
+        n_veto=sum(1 for it in items if it.veto),
+        n_critical=sum(1 for it in items if it.critical),
+    )
 
 
 def checklist_versions(session: Session) -> list[VersionInfo]:
-    """Every stored checklist version, newest first within each code, with visit counts.
+    """Every stored checklist version, newest first within each code, with visit counts
+    and the size of its tree (the checklist list's rows).
 
     The template is stored on first use, so the list is never empty.
     """
@@ -131,7 +154,7 @@ def checklist_versions(session: Session) -> list[VersionInfo]:
     for r in rows:  # newest first: the first active version of a code is the one in use
         if r.active and r.code not in current:
             current[r.code] = r.id
-    return [VersionInfo(r, int(counts.get(r.id, 0)), current.get(r.code) == r.id) for r in rows]
+    return [_version_info(r, int(counts.get(r.id, 0)), current.get(r.code) == r.id) for r in rows]
 
 
 def visit_count(session: Session, checklist_id: int) -> int:

@@ -110,10 +110,12 @@ def _counters() -> Path | None:
 
 
 def _engine(cells: pd.DataFrame) -> DuckDbKpiEngine | None:
+    """The KPI engine over the counters of ``cells`` only (at every level: the cell
+    level's query reads no other cell), or None without counters or cells."""
     path = _counters()
     if path is None or cells.empty:
         return None
-    return DuckDbKpiEngine(path, cells)
+    return DuckDbKpiEngine(path, cells, only_inventory_cells=True)
 
 
 def _window(engine: DuckDbKpiEngine, days: int) -> tuple[datetime, datetime]:
@@ -274,8 +276,10 @@ class CellPage:
     alerts: list[NetworkAlert] = field(default_factory=list)
 
 
-def cell_page(session: Session, cell: CellInUnit, locale: str) -> CellPage:
-    """The cell page's figures (the cell is one the principal sees: :func:`visible_cell`)."""
+def cell_page(session: Session, principal: Principal, cell: CellInUnit, locale: str) -> CellPage:
+    """The cell page's figures: this cell's hourly KPIs over the last week (168 points
+    per chart at most) and the alerts of its site about units the principal sees (the
+    cell is one the principal sees: :func:`visible_cell`)."""
     c = cell.cell
     page = CellPage(c, cell.unit)
     engine = _engine(pd.DataFrame([{"cell_id": c.cell_id, "site_id": c.site_id}]))
@@ -299,7 +303,8 @@ def cell_page(session: Session, cell: CellInUnit, locale: str) -> CellPage:
     page.alerts = list(
         session.scalars(
             select(NetworkAlert)
-            .where(NetworkAlert.site_id == c.site_id)
+            .join(OrgUnit, OrgUnit.id == NetworkAlert.unit_id)
+            .where(NetworkAlert.site_id == c.site_id, principal.unit_filter())
             .order_by(NetworkAlert.first_fired_at.desc())
         )
     )

@@ -7,13 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from sqm.domain.indicator import Direction, IndicatorSource
 from sqm.domain.org import TIER_LABELS, StoreTier
 from sqm.domain.roles import Permission
 from sqm.services.evaluation import indicator_system as ind
 from sqm.services.evaluation.weight_profile import global_weights, node_refs
-from sqm.store.models import WeightProfile
+from sqm.services.scope import Principal
+from sqm.store.models import IndicatorSystem, WeightProfile
 from sqm.web.deps import Db, csrf_protect, load_form
 from sqm.web.errors import NotFound
 from sqm.web.evaluation.deps import NodeOfSystem, SystemById
@@ -54,19 +56,35 @@ def systems(request: Request, p: IndicatorViewer, db: Db) -> Response:
     return render(request, "indicators/systems.html", {"systems": ind.list_systems(db)})
 
 
-@router.get("/indicators/{sid}")
-def system_tree(request: Request, p: IndicatorViewer, s: SystemById, db: Db) -> Response:
+def _tree_page(
+    request: Request,
+    p: Principal,
+    s: IndicatorSystem,
+    db: Session,
+    problems: list[str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    can_edit = p.can(Permission.EDIT_INDICATORS) and s.status != "published"
+    if problems is None:  # a draft's editor sees what stands in the way of publishing it
+        problems = ind.publish_problems(db, s) if can_edit else []
     return render(
         request,
         "indicators/tree.html",
         {
             "system": s,
             "rows": ind.tree_rows(s),
-            "can_edit": p.can(Permission.EDIT_INDICATORS) and s.status != "published",
+            "can_edit": can_edit,
             "can_version": p.can(Permission.EDIT_INDICATORS),
             "profiles": ind.profiles_using(db, s),
+            "problems": problems,
         },
+        status_code=status_code,
     )
+
+
+@router.get("/indicators/{sid}")
+def system_tree(request: Request, p: IndicatorViewer, s: SystemById, db: Db) -> Response:
+    return _tree_page(request, p, s, db)
 
 
 @router.get("/indicators/{sid}/nodes/{nid}/edit")
@@ -120,8 +138,12 @@ def make_version(p: IndicatorEditor, s: SystemById, db: Db) -> Response:
 
 
 @router.post("/indicators/{sid}/publish")
-def publish(p: IndicatorEditor, s: SystemById) -> Response:
-    ind.publish(s)
+def publish(request: Request, p: IndicatorEditor, s: SystemById, db: Db) -> Response:
+    """Publish the version, or show the tree again with every problem (nothing changed)."""
+    try:
+        ind.publish(db, s)
+    except ind.PublishRefused as exc:
+        return _tree_page(request, p, s, db, exc.problems, status_code=422)
     return RedirectResponse(f"/indicators/{s.id}", status_code=303)
 
 

@@ -111,23 +111,11 @@ def _li(request: Request) -> int:
 @router.get("/inspections/checklists")
 def checklists(request: Request, p: DesignReader, db: Db) -> Response:
     """Every checklist and its versions: visits made with each, which one new visits use."""
-    versions = design.checklist_versions(db)
-    stats = {}
-    for v in versions:
-        cl = iv.checklist_of(v.row)
-        stats[v.row.id] = {
-            "sections": len(cl.sections),
-            "indicators": len(cl.indicators()),
-            "items": len(cl.items()),
-            "veto": sum(1 for it in cl.items() if it.veto),
-            "critical": sum(1 for it in cl.items() if it.critical),
-        }
     return render(
         request,
         "inspections/checklists.html",
         {
-            "versions": versions,
-            "stats": stats,
+            "versions": design.checklist_versions(db),
             "can_edit": p.can(Permission.EDIT_INDICATORS),
         },
     )

@@ -63,7 +63,7 @@ def worst(
 
 @router.get("/network/cells/{cell_pk}")
 def cell_page(request: Request, p: NetworkViewer, cell: CellInScope, db: Db) -> Response:
-    page = views.cell_page(db, cell, request_locale(request))
+    page = views.cell_page(db, p, cell, request_locale(request))
     ctx = {"cell": page.cell, "unit": page.unit, "charts": page.charts, "alerts": page.alerts}
     return render(request, "network/cell.html", ctx)
 

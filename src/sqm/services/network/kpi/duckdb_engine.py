@@ -60,12 +60,18 @@ def nullable_columns(data: MeasurementInput) -> set[str] | None:
     return out
 
 
+_LITERAL_CELLS = 200
+
+
 class DuckDbKpiEngine(SqlKpiEngine):
     """Computes catalogue KPIs with DuckDB over counters or test results.
 
     ``measurements``: a Parquet file, a Parquet dataset directory (e.g. the one the counter
     loader appends to), or a DataFrame; ``inventory``: the cell inventory (needed for
     levels above the cell unless the measurements carry the level column themselves).
+    With ``only_inventory_cells`` every query sees only the measurements of the
+    inventory's cells, at every level (a page restricted to the cells a user may see
+    gives the inventory of those cells; without it the cell level reads every cell).
 
     >>> import pandas as pd
     >>> m = pd.DataFrame({"cell_id": ["a", "a"], "ts": pd.to_datetime(["2026-01-01 00:00",
@@ -83,13 +89,23 @@ class DuckDbKpiEngine(SqlKpiEngine):
         inventory: MeasurementInput | None = None,
         *,
         threads: int | None = None,
+        only_inventory_cells: bool = False,
     ) -> None:
         self.con = duckdb.connect()
         if threads is not None:
             self.con.execute(f"SET threads = {int(threads)}")
-        self._register("measurements", measurements)
         if inventory is not None:
             self._register("inventory", inventory)
+        if only_inventory_cells:
+            if inventory is None:
+                raise ValueError("only_inventory_cells needs an inventory")
+            self._register("all_measurements", measurements)
+            self.con.execute(
+                "CREATE VIEW measurements AS SELECT * FROM all_measurements "
+                f"WHERE cell_id IN ({self._inventory_cells()})"
+            )
+        else:
+            self._register("measurements", measurements)
         self.columns: list[str] = [
             r[0] for r in self.con.execute("DESCRIBE SELECT * FROM measurements").fetchall()
         ]
@@ -101,6 +117,16 @@ class DuckDbKpiEngine(SqlKpiEngine):
             self.con.execute(f"CREATE VIEW {name} AS SELECT * FROM {name}_df")
         else:
             self.con.execute(f"CREATE VIEW {name} AS SELECT * FROM {parquet_scan(data)}")
+
+    def _inventory_cells(self) -> str:
+        # A few cells (one cell's page, one district) are named as literals, which DuckDB
+        # pushes into the Parquet scan; a larger inventory is a semi-join.
+        ids = [r[0] for r in self.con.execute("SELECT DISTINCT cell_id FROM inventory").fetchall()]
+        if len(ids) > _LITERAL_CELLS:
+            return "SELECT cell_id FROM inventory"
+        if not ids:
+            return "NULL"
+        return ", ".join("'" + str(i).replace("'", "''") + "'" for i in ids)
 
     def sql(self, query: str) -> pd.DataFrame:
         """Run SQL against the ``measurements`` and ``inventory`` views."""
