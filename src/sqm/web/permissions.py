@@ -49,3 +49,30 @@ decided by the inspection services' visibility rules."""
 
 TaskViewer = Annotated[Principal, Depends(require_any(_P.VIEW_SCORES, _P.REVIEW_INSPECTIONS))]
 """Those who may see stores' rectification (整改) tasks: managers, analysts, reviewers."""
+
+DesignReader = Annotated[
+    Principal,
+    Depends(require_any(_P.VIEW_INDICATORS, _P.REVIEW_INSPECTIONS)),
+]
+"""Readers of the design: those who read the indicator system or review inspections (store
+managers read the standard they are checked against; inspectors have each visit's form)."""
+
+PlanReader = Annotated[
+    Principal,
+    Depends(require_any(_P.DO_INSPECTIONS, _P.REVIEW_INSPECTIONS)),
+]
+"""Those with a visit plan to read: inspectors (their own assignments) and reviewers (the
+plan of the stores in their scope), as :func:`sqm.services.inspections.access.plan_filter`
+decides."""
+
+ComplaintReader = Annotated[
+    Principal,
+    Depends(require_any(_P.HANDLE_COMPLAINTS, _P.VIEW_SCORES)),
+]
+"""Handlers, and anyone who may see scores (analysts, managers), may read complaints."""
+
+ComplaintAlertManager = Annotated[
+    Principal,
+    Depends(require_any(_P.HANDLE_COMPLAINTS, _P.MANAGE_ALERTS)),
+]
+"""Complaint handlers and alert managers may acknowledge and resolve complaint alerts."""

@@ -20,8 +20,9 @@ from sqm.services.complaints.alerts import COMPLAINT_ALERT, STATUS_FILTERS
 from sqm.services.scope import Principal
 from sqm.store.models.complaint_alert import ComplaintAlert
 from sqm.web.alerting import add_alert_actions
-from sqm.web.complaints.deps import ComplaintAlertInScope, ComplaintAlertManager, ComplaintReader
+from sqm.web.complaints.deps import ComplaintAlertInScope
 from sqm.web.deps import Db, csrf_protect, load_form
+from sqm.web.permissions import ComplaintAlertManager, ComplaintReader
 from sqm.web.templating import render, request_locale
 
 router = APIRouter(

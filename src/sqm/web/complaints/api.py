@@ -26,10 +26,10 @@ from sqm.services.scope import Principal
 from sqm.store.audit import Actor, bind_actor
 from sqm.store.group_commit import GroupCommit
 from sqm.store.models import Complaint
-from sqm.web.complaints.deps import ComplaintInScope, ComplaintReader
+from sqm.web.complaints.deps import ComplaintInScope
 from sqm.web.deps import Db, csrf_protect, fast_principal
 from sqm.web.errors import Forbidden, InvalidInput, NotFound
-from sqm.web.permissions import ComplaintHandler
+from sqm.web.permissions import ComplaintHandler, ComplaintReader
 
 router = APIRouter(
     prefix="/api/v1/complaints", tags=["complaints"], dependencies=[Depends(csrf_protect)]

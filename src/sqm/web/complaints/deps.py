@@ -12,27 +12,14 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
-from sqm.domain.roles import Permission
 from sqm.services.complaints import alerts as alert_svc
 from sqm.services.complaints import upload as up
 from sqm.services.complaints.handling import complaint_in_scope
 from sqm.services.scope import Principal
 from sqm.store.models import Complaint
 from sqm.store.models.complaint_alert import ComplaintAlert
-from sqm.web.deps import Db, current_principal, require_any
+from sqm.web.deps import Db, current_principal
 from sqm.web.errors import NotFound
-
-ComplaintReader = Annotated[
-    Principal,
-    Depends(require_any(Permission.HANDLE_COMPLAINTS, Permission.VIEW_SCORES)),
-]
-"""Handlers, and anyone who may see scores (analysts, managers), may read complaints."""
-
-ComplaintAlertManager = Annotated[
-    Principal,
-    Depends(require_any(Permission.HANDLE_COMPLAINTS, Permission.MANAGE_ALERTS)),
-]
-"""Complaint handlers and alert managers may acknowledge and resolve complaint alerts."""
 
 PathId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 

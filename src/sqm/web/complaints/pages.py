@@ -22,9 +22,9 @@ from sqm.domain.roles import Permission
 from sqm.services.complaints import handling as ch
 from sqm.services.complaints import views
 from sqm.store.models import Complaint
-from sqm.web.complaints.deps import ComplaintInScope, ComplaintReader
+from sqm.web.complaints.deps import ComplaintInScope
 from sqm.web.deps import Db, Now, csrf_protect, load_form
-from sqm.web.permissions import ComplaintHandler
+from sqm.web.permissions import ComplaintHandler, ComplaintReader
 from sqm.web.templating import render, request_locale
 
 router = APIRouter(

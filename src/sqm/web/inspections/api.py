@@ -30,8 +30,8 @@ from sqm.store.models.inspection import (
     InspectionVisit,
 )
 from sqm.web.deps import Db, Now, csrf_protect
-from sqm.web.inspections.deps import OwnVisit, PlanReader, TaskInScope, VisitInScope
-from sqm.web.permissions import InspectionReader, Inspector, TaskViewer
+from sqm.web.inspections.deps import OwnVisit, TaskInScope, VisitInScope
+from sqm.web.permissions import InspectionReader, Inspector, PlanReader, TaskViewer
 
 router = APIRouter(
     prefix="/api/v1/inspections", tags=["inspections"], dependencies=[Depends(csrf_protect)]

@@ -15,9 +15,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 
-from sqm.domain.roles import Permission
 from sqm.services.inspections import access
-from sqm.services.scope import Principal
 from sqm.store.models.inspection import (
     InspectionAppeal,
     InspectionEvidence,
@@ -25,18 +23,10 @@ from sqm.store.models.inspection import (
     InspectionRectification,
     InspectionVisit,
 )
-from sqm.web.deps import Db, require_any
+from sqm.web.deps import Db
 from sqm.web.permissions import SignedIn
 
 Id = Path(ge=1, le=2**63 - 1)
-
-PlanReader = Annotated[
-    Principal,
-    Depends(require_any(Permission.DO_INSPECTIONS, Permission.REVIEW_INSPECTIONS)),
-]
-"""Those with a visit plan to read: inspectors (their own assignments) and reviewers (the
-plan of the stores in their scope), as :func:`sqm.services.inspections.access.plan_filter`
-decides."""
 
 
 def _visit_in_scope(visit_id: Annotated[int, Id], db: Db, p: SignedIn) -> InspectionVisit:

@@ -24,9 +24,9 @@ from sqm.services.inspections import design
 from sqm.services.inspections import visits as iv
 from sqm.services.scope import Principal
 from sqm.store.models.inspection import InspectionChecklist
-from sqm.web.deps import Db, csrf_protect, load_form, require_any
+from sqm.web.deps import Db, csrf_protect, load_form
 from sqm.web.errors import NotFound
-from sqm.web.permissions import IndicatorEditor, WeightEditor
+from sqm.web.permissions import DesignReader, IndicatorEditor, WeightEditor
 from sqm.web.templating import render, request_locale
 
 #: The checklist editor sends the whole tree as one form: about a dozen fields per item, so a
@@ -48,13 +48,6 @@ async def load_large_form(request: Request) -> None:
 router = APIRouter(
     include_in_schema=False, dependencies=[Depends(load_large_form), Depends(csrf_protect)]
 )
-
-DesignReader = Annotated[
-    Principal,
-    Depends(require_any(Permission.VIEW_INDICATORS, Permission.REVIEW_INSPECTIONS)),
-]
-"""Readers of the design: those who read the indicator system or review inspections (store
-managers read the standard they are checked against; inspectors have each visit's form)."""
 
 
 def checklist_row(cid: Annotated[int, Path(ge=1, le=2**63 - 1)], db: Db) -> InspectionChecklist:
