@@ -117,3 +117,53 @@ def test_every_commands_help_imports_no_heavy_library() -> None:
     assert len(report) > 30
     offenders = {cmd: bad for cmd, new in report.items() if (bad := _roots(new, NOT_FOR_HELP))}
     assert offenders == {}
+
+
+def test_building_the_app_and_its_first_answer_import_no_heavy_library() -> None:
+    # create_app imports every router, their services and methods; the first page a
+    # visitor sees (the sign-in page) needs no data library, so none may load before it
+    report = json.loads(
+        _run(
+            """
+            import asyncio, json, sys
+            from sqm.config import Settings
+            from sqm.web.app import create_app
+            from sqm.web.routes import ROUTER_MODULES
+
+            app = create_app(Settings(database_url="sqlite://"))
+            built = sorted(sys.modules)
+            sent = []
+
+            async def first_request():
+                scope = {
+                    "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+                    "method": "GET", "scheme": "http", "path": "/login", "raw_path": b"/login",
+                    "query_string": b"", "root_path": "", "headers": [(b"host", b"sqm.test")],
+                    "client": ("127.0.0.1", 50000), "server": ("sqm.test", 80),
+                }
+
+                async def receive():
+                    return {"type": "http.request", "body": b"", "more_body": False}
+
+                async def send(message):
+                    sent.append(message)
+
+                await app(scope, receive, send)
+
+            asyncio.run(first_request())
+            print(json.dumps({
+                "routers": [m for m in ROUTER_MODULES if m in sys.modules],
+                "built": built,
+                "answered": sorted(sys.modules),
+                "status": sent[0]["status"],
+                "body": b"".join(m.get("body", b"") for m in sent[1:]).decode()[:2000],
+            }))
+            """
+        )
+    )
+    # the report is read right: every router was imported and the page was rendered
+    assert len(report["routers"]) > 20
+    assert report["status"] == 200 and "csrf_token" in report["body"]
+    heaviest = tuple(m for m in HEAVY if m != "numpy")  # numpy types a few rules' arrays
+    assert _roots(report["built"], heaviest) == []
+    assert _roots(report["answered"], heaviest) == []
