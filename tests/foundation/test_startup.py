@@ -167,3 +167,14 @@ def test_building_the_app_and_its_first_answer_import_no_heavy_library() -> None
     heaviest = tuple(m for m in HEAVY if m != "numpy")  # numpy types a few rules' arrays
     assert _roots(report["built"], heaviest) == []
     assert _roots(report["answered"], heaviest) == []
+
+
+def test_a_library_imported_on_first_use_is_then_the_module_itself() -> None:
+    # after its first use the name is the library, as after a plain import: no cost per
+    # use, and patching the library (as the methods' tests do) reaches the code using it
+    import scipy.linalg
+
+    from sqm.methods import reliability
+
+    assert reliability.linalg.inv is scipy.linalg.inv
+    assert reliability.linalg is scipy.linalg
