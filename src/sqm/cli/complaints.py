@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import func, select
 
+# pandas, SQLAlchemy and the services are imported by the command that runs
 console = Console()
 
 
@@ -59,6 +58,8 @@ def register(app: typer.Typer) -> None:
         with_corrections: bool = typer.Option(True, help="add confirmed categories from the store"),
     ) -> None:
         """Train the category suggester (generated texts + confirmed complaints) and save it under var/."""
+        from sqlalchemy import select
+
         from sqm.cli.main import engine_from_env
         from sqm.services.complaints import classifier as svc
         from sqm.store.engine import make_sessionmaker
@@ -83,6 +84,9 @@ def register(app: typer.Typer) -> None:
     @group.command("hotspots")
     def scan_hotspots(days: int = 7, baseline_days: int = 56, fdr: float = 0.05) -> None:
         """Unit × category cells whose complaints rose significantly in the last ``days``."""
+        import pandas as pd
+        from sqlalchemy import func, select
+
         from sqm.cli.main import engine_from_env
         from sqm.methods.complaint_measures import HotspotWindow, hotspots
         from sqm.store.engine import make_sessionmaker

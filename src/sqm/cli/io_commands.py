@@ -13,21 +13,19 @@ from __future__ import annotations
 import getpass
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 
-from sqm.ingest.errors import RULES, ImportRejected, ImportReport
-from sqm.services.exports import ExportKind, export_table
-from sqm.services.imports import IMPORTERS, Importer
-from sqm.store.audit import Actor, acting_as
-from sqm.store.engine import make_sessionmaker, transaction
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
+    from sqm.ingest.errors import ImportReport
+    from sqm.services.exports import ExportKind
+    from sqm.services.imports import Importer
+
+# the services (pandas, openpyxl …) are imported by the commands that run, not by ``--help``
 console = Console()
 import_app = typer.Typer(
     help="Import org units, indicator systems or weight profiles (CSV or xlsx).",
@@ -58,7 +56,13 @@ def run_import(kind: ExportKind, file: Path, *, dry_run: bool) -> ImportReport:
 
     The transaction is rolled back when the file has errors or ``dry_run`` is set.
     """
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     from sqm.cli.main import engine_from_env
+    from sqm.ingest.errors import ImportRejected
+    from sqm.services.imports import IMPORTERS
+    from sqm.store.audit import Actor, acting_as
+    from sqm.store.engine import make_sessionmaker, transaction
 
     data = file.read_bytes()
     factory = make_sessionmaker(engine_from_env())
@@ -102,6 +106,10 @@ def _call(
 
 def print_report(report: ImportReport) -> None:
     """The report on the terminal: errors as a table, else the counts and notes."""
+    from rich.table import Table
+
+    from sqm.ingest.errors import RULES
+
     if report.ignored_columns:
         console.print(
             f"[yellow]ignored columns (not recognised):[/] {', '.join(report.ignored_columns)}"
@@ -125,6 +133,8 @@ def print_report(report: ImportReport) -> None:
 
 
 def _import(kind: ExportKind, file: Path, dry_run: bool, as_json: bool) -> None:
+    from sqlalchemy.exc import DBAPIError
+
     try:
         report = run_import(kind, file, dry_run=dry_run)
     except DBAPIError as exc:
@@ -172,6 +182,8 @@ LANG = typer.Option("zh", "--lang", help="headers and coded values in zh or en")
 
 def _export(kind: ExportKind, file: Path, lang: str) -> None:
     from sqm.cli.main import engine_from_env
+    from sqm.services.exports import export_table
+    from sqm.store.engine import make_sessionmaker
 
     suffix = file.suffix.lower()
     if suffix not in (".csv", ".xlsx"):

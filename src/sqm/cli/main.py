@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from sqlalchemy import Engine, inspect, text
 
-from sqm.config import get_settings
 from sqm.domain.errors import RuleError
-from sqm.store.engine import make_engine
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+# Start-up: ``sqm --help`` and every command's ``--help`` import only Typer and Rich (and
+# the light ``sqm.domain.errors``). Everything else — SQLAlchemy, the settings, the
+# services with their pandas, SciPy, openpyxl … — is imported inside the command that uses
+# it; ``tests/foundation/test_startup.py`` keeps it so.
 
 console = Console()
 
@@ -42,10 +46,15 @@ app.add_typer(db_app, name="db")
 
 def engine_from_env() -> Engine:
     """The engine of ``SQM_DATABASE_URL`` (a SQLite file under ./var by default)."""
+    from sqm.config import get_settings
+    from sqm.store.engine import make_engine
+
     return make_engine(get_settings().database_url)
 
 
 def _reset(engine: Engine) -> None:
+    from sqlalchemy import inspect, text
+
     from sqm.store.base import Base
 
     url = engine.url
@@ -119,6 +128,9 @@ def demo(
     seed: int = typer.Option(20261125, help="random seed (same seed, same demo)"),
 ) -> None:
     """Build the demo organisation and its data (deterministic)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
     from sqm.services.demo import DEMO_PASSWORD, demo_logins_table, run_demo
     from sqm.store.migrate import upgrade
 
@@ -160,6 +172,8 @@ def evaluate(
     system: str = typer.Option("STORE_SQ", help="indicator system code"),
 ) -> None:
     """Score every store for the periods and roll the scores up the org tree."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
     from sqlalchemy import select
 
     from sqm.services.evaluation.evaluate import evaluate_period

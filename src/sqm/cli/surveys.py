@@ -5,39 +5,33 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.table import Table
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from sqm.config import get_settings
-from sqm.ingest.survey_answers import (
-    AnswerImportError,
-    ColumnMapping,
-    import_answers,
-    read_table,
-    suggest_mapping,
-)
-from sqm.services.surveys import export as survey_export
-from sqm.services.surveys.fielding import (
-    ImportRefused,
-    answers_frame,
-    import_into_wave,
-    instrument_of,
-    issue_tokens,
-    quota_rows,
-)
-from sqm.services.surveys.links import LinkSigner, qr_png, qr_svg, survey_url
-from sqm.store.engine import make_engine, make_sessionmaker
-from sqm.store.models import OrgUnit, SurveyWave
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
+    from sqm.store.models import SurveyWave
+
+# each command imports the services it runs (pandas, SciPy, qrcode …), not ``--help``
 survey_app = typer.Typer(help="Customer surveys: imports, exports, links, quota progress.")
 console = Console()
 
 
+def _factory() -> sessionmaker[Session]:
+    from sqm.config import get_settings
+    from sqm.store.engine import make_engine, make_sessionmaker
+
+    return make_sessionmaker(make_engine(get_settings().database_url))
+
+
 def _wave(session: Session, code: str) -> SurveyWave:
+    from sqlalchemy import select
+
+    from sqm.store.models import SurveyWave
+
     wave = session.scalar(select(SurveyWave).where(SurveyWave.code == code))
     if wave is None:
         console.print(f"[red]no wave {code!r}[/red]")
@@ -56,7 +50,23 @@ def import_command(
     skip_rows: int = typer.Option(0, help="rows under the header to skip (Qualtrics: 2)"),
 ) -> None:
     """Import a platform export (CSV/XLSX) into a wave: every row checked, all or nothing."""
-    factory = make_sessionmaker(make_engine(get_settings().database_url))
+    from rich.table import Table
+
+    from sqm.ingest.survey_answers import (
+        AnswerImportError,
+        ColumnMapping,
+        import_answers,
+        read_table,
+        suggest_mapping,
+    )
+    from sqm.services.surveys.fielding import (
+        ImportRefused,
+        import_into_wave,
+        instrument_of,
+        quota_rows,
+    )
+
+    factory = _factory()
     with factory() as s:
         wave = _wave(s, wave_code)
         inst = instrument_of(wave.instrument)
@@ -88,7 +98,10 @@ def import_command(
 @survey_app.command("export")
 def export_command(wave_code: str, out: Path, lang: str = typer.Option("zh")) -> None:
     """Export a wave's raw answers; the format follows the file name (.csv, .xlsx, .sav)."""
-    factory = make_sessionmaker(make_engine(get_settings().database_url))
+    from sqm.services.surveys import export as survey_export
+    from sqm.services.surveys.fielding import answers_frame, instrument_of
+
+    factory = _factory()
     with factory() as s:
         wave = _wave(s, wave_code)
         frame = answers_frame(s, [wave.id])
@@ -113,9 +126,12 @@ def links_command(
     qr_dir: Path | None = typer.Option(None, help="write <store>.png and <store>.svg here"),
 ) -> None:
     """Print every store's open link of a wave (and write QR codes to print)."""
-    settings = get_settings()
-    signer = LinkSigner(settings.secret_key.encode("utf-8").ljust(16, b"."))
-    factory = make_sessionmaker(make_engine(settings.database_url))
+    from sqm.config import get_settings
+    from sqm.services.surveys.fielding import quota_rows
+    from sqm.services.surveys.links import LinkSigner, qr_png, qr_svg, survey_url
+
+    signer = LinkSigner(get_settings().secret_key.encode("utf-8").ljust(16, b"."))
+    factory = _factory()
     with factory() as s:
         wave = _wave(s, wave_code)
         units = sorted(set(quota_rows(s, wave)["unit"]))
@@ -137,9 +153,15 @@ def tokens_command(
 ) -> None:
     """Issue single-use links for invited customers of one store (printed one per line;
     only their hashes are stored, so keep the printout)."""
-    settings = get_settings()
-    signer = LinkSigner(settings.secret_key.encode("utf-8").ljust(16, b"."))
-    factory = make_sessionmaker(make_engine(settings.database_url))
+    from sqlalchemy import select
+
+    from sqm.config import get_settings
+    from sqm.services.surveys.fielding import issue_tokens, quota_rows
+    from sqm.services.surveys.links import LinkSigner, survey_url
+    from sqm.store.models import OrgUnit
+
+    signer = LinkSigner(get_settings().secret_key.encode("utf-8").ljust(16, b"."))
+    factory = _factory()
     with factory() as s:
         wave = _wave(s, wave_code)
         if wave.link_mode != "token":
@@ -158,7 +180,11 @@ def tokens_command(
 @survey_app.command("quota")
 def quota_command(wave_code: str) -> None:
     """Quota progress of a wave per store (and segment)."""
-    factory = make_sessionmaker(make_engine(get_settings().database_url))
+    from rich.table import Table
+
+    from sqm.services.surveys.fielding import quota_rows
+
+    factory = _factory()
     with factory() as s:
         rows = quota_rows(s, _wave(s, wave_code))
     table = Table("store", "segment", "target", "achieved", "over quota", "fill %")

@@ -11,11 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-import numpy as np
-import pandas as pd
 
 from sqm.domain.complaint_taxonomy import (
     CATEGORIES,
@@ -25,6 +22,14 @@ from sqm.domain.complaint_taxonomy import (
     all_subcategories,
     default_class,
 )
+from sqm.lazy import lazy_import
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_import("numpy")
+    pd = lazy_import("pandas")
 
 Source = str | Path | IO[bytes] | IO[str]
 

@@ -21,12 +21,16 @@ import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from sqm.domain.errors import RuleError
 from sqm.domain.instrument import Instrument, QuestionType, Text, validate_answers
+from sqm.lazy import lazy_import
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_import("pandas")
 
 META_TARGETS: tuple[str, ...] = ("respondent_id", "unit", "period", "submitted_at", "wave")
 

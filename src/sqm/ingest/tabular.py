@@ -31,11 +31,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 from sqm.domain.period import PeriodSpec
 from sqm.ingest.errors import ImportReport
 
@@ -138,6 +133,8 @@ def _header_at(rows: list[list[object]], lookup: Mapping[str, str]) -> tuple[int
 
 def _xlsx_rows(data: bytes, lookup: Mapping[str, str]) -> list[list[object]]:
     """The rows of the sheet whose header names the most fields (the first sheet on ties)."""
+    from openpyxl import load_workbook  # here, not at start-up: it costs a third of a second
+
     wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         best_ws, best_score = wb.worksheets[0], -1
@@ -509,6 +506,11 @@ def write_table(
         return codecs.BOM_UTF8 + buf.getvalue().encode("utf-8")
     if fmt != "xlsx":
         raise ValueError(f"fmt must be 'csv' or 'xlsx', not {fmt!r}")
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     # Write-only mode streams rows: a 10,000-unit org tree writes in about a second.
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(sheet)

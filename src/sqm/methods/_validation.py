@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any
 
 from sqm.domain.errors import RuleError
+from sqm.lazy import lazy_import
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+else:
+    np = lazy_import("numpy")
+    npt = lazy_import("numpy.typing")
 
 __all__ = [
     "MAX_CONDITION",

@@ -24,15 +24,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import numpy.typing as npt
-import pandas as pd
-from pandas.core.groupby import DataFrameGroupBy
-from scipy import stats
-
+from sqm.lazy import lazy_import
 from sqm.methods._validation import MethodInputError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    import pandas as pd
+    import scipy.stats as stats
+    from pandas.core.groupby import DataFrameGroupBy
+else:
+    np = lazy_import("numpy")
+    npt = lazy_import("numpy.typing")
+    pd = lazy_import("pandas")
+    stats = lazy_import("scipy.stats")
 
 __all__ = [
     "HotspotWindow",

@@ -18,13 +18,19 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-from scipy import stats
-
+from sqm.lazy import lazy_import
 from sqm.methods._validation import MethodInputError, as_matrix
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    import scipy.stats as stats
+else:
+    np = lazy_import("numpy")
+    pd = lazy_import("pandas")
+    stats = lazy_import("scipy.stats")
 
 __all__ = ["ConsensusRule", "DelphiRound", "KendallW", "delphi_round", "kendall_w"]
 

@@ -22,12 +22,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import overload
+from typing import TYPE_CHECKING, overload
 
-import numpy as np
-import numpy.typing as npt
-
+from sqm.lazy import lazy_import
 from sqm.methods._validation import FloatArray, MethodInputError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+else:
+    np = lazy_import("numpy")
+    npt = lazy_import("numpy.typing")
 
 __all__ = [
     "CODECS",

@@ -22,11 +22,17 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
-import numpy as np
-import numpy.typing as npt
-
+from sqm.lazy import lazy_import
 from sqm.methods._validation import FloatArray, MethodInputError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+else:
+    np = lazy_import("numpy")
+    npt = lazy_import("numpy.typing")
 
 __all__ = [
     "EARTH_RADIUS_M",

@@ -24,12 +24,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from math import factorial
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import pandas as pd
-
+from sqm.lazy import lazy_import
 from sqm.methods._validation import FloatArray, MethodInputError, check_well_conditioned
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_import("numpy")
+    pd = lazy_import("pandas")
 
 __all__ = ["ImportanceResult", "derived_importance", "relative_weights", "shapley_r2"]
 

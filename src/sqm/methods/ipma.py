@@ -20,12 +20,18 @@ the importance-performance map analysis, *Industrial Management & Data Systems* 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
-
+from sqm.lazy import lazy_import
 from sqm.methods._validation import MethodInputError, check_well_conditioned
 from sqm.methods.plspm import PLSResult, total_effects
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_import("numpy")
+    pd = lazy_import("pandas")
 
 __all__ = ["IPMAResult", "ipma"]
 

@@ -11,17 +11,23 @@ not (they only rescale).
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import numpy as np
-import numpy.typing as npt
-import pandas as pd
-
+from sqm.lazy import lazy_import
 from sqm.methods._validation import FloatArray, MethodInputError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    import pandas as pd
+else:
+    np = lazy_import("numpy")
+    npt = lazy_import("numpy.typing")
+    pd = lazy_import("pandas")
 
 __all__ = ["likert_to_100", "minmax", "piecewise_target", "vector", "zscore"]
 
-T = TypeVar("T", FloatArray, pd.Series, pd.DataFrame)
+T = TypeVar("T", FloatArray, "pd.Series", "pd.DataFrame")  # pandas loads on first use
 
 
 def _values(x: Any, name: str) -> FloatArray:

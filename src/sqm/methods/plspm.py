@@ -33,12 +33,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import numpy.typing as npt
-import pandas as pd
-
+from sqm.lazy import lazy_import
 from sqm.methods._validation import (
     MAX_CONDITION,
     FloatArray,
@@ -46,6 +43,15 @@ from sqm.methods._validation import (
     check_well_conditioned,
     condition_numbers,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    import pandas as pd
+else:
+    np = lazy_import("numpy")
+    npt = lazy_import("numpy.typing")
+    pd = lazy_import("pandas")
 
 __all__ = [
     "PLSBootstrap",

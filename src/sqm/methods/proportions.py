@@ -8,12 +8,17 @@ and the answers; see :mod:`sqm.methods.survey_weights` for linearisation).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-from scipy import stats
-
+from sqm.lazy import lazy_import
 from sqm.methods._validation import FloatArray, MethodInputError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import scipy.stats as stats
+else:
+    np = lazy_import("numpy")
+    stats = lazy_import("scipy.stats")
 
 __all__ = [
     "MeanInterval",

@@ -16,13 +16,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import numpy.typing as npt
-import pandas as pd
-
+from sqm.lazy import lazy_import
 from sqm.methods._validation import FloatArray, MethodInputError, as_benefit, as_matrix
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    import pandas as pd
+else:
+    np = lazy_import("numpy")
+    npt = lazy_import("numpy.typing")
+    pd = lazy_import("pandas")
 
 __all__ = ["FuzzyResult", "fuzzy_evaluation", "grey_relational", "membership_from_votes", "topsis"]
 

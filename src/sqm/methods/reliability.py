@@ -17,13 +17,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-import numpy as np
-import pandas as pd
-from scipy import linalg, optimize, stats
-
+from sqm.lazy import lazy_import
 from sqm.methods._validation import FloatArray, MethodInputError, check_well_conditioned
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    import scipy.linalg as linalg
+    import scipy.optimize as optimize
+    import scipy.stats as stats
+else:
+    np = lazy_import("numpy")
+    pd = lazy_import("pandas")
+    linalg = lazy_import("scipy.linalg")
+    optimize = lazy_import("scipy.optimize")
+    stats = lazy_import("scipy.stats")
 
 __all__ = [
     "AlphaInterval",

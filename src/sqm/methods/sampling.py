@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import pandas as pd
-from scipy import stats
-
+from sqm.lazy import lazy_import
 from sqm.methods._validation import FloatArray, MethodInputError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    import scipy.stats as stats
+else:
+    np = lazy_import("numpy")
+    pd = lazy_import("pandas")
+    stats = lazy_import("scipy.stats")
 
 __all__ = [
     "Rounding",

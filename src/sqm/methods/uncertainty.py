@@ -21,15 +21,22 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import numpy.typing as npt
-import pandas as pd
-from scipy import stats
-
+from sqm.lazy import lazy_import
 from sqm.methods._validation import FloatArray, MethodInputError
 from sqm.methods.composite import IndicatorTree, MissingPolicy, indicator_tree, leaf_core
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    import pandas as pd
+    import scipy.stats as stats
+else:
+    np = lazy_import("numpy")
+    npt = lazy_import("numpy.typing")
+    pd = lazy_import("pandas")
+    stats = lazy_import("scipy.stats")
 
 __all__ = [
     "BootstrapResult",

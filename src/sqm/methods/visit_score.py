@@ -31,15 +31,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-
-import numpy as np
-import numpy.typing as npt
-import pandas as pd
-from scipy import stats
+from typing import TYPE_CHECKING
 
 from sqm.domain.checklist import Checklist, ItemKind, WeightProfile
+from sqm.lazy import lazy_import
 from sqm.methods._validation import FloatArray, MethodInputError, as_matrix
 from sqm.methods.agreement import cohen_kappa, icc
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    import pandas as pd
+    import scipy.stats as stats
+else:
+    np = lazy_import("numpy")
+    npt = lazy_import("numpy.typing")
+    pd = lazy_import("pandas")
+    stats = lazy_import("scipy.stats")
 
 __all__ = [
     "CalibrationResult",

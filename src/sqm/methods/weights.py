@@ -21,13 +21,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
-import numpy as np
-import numpy.typing as npt
-import pandas as pd
-
+from sqm.lazy import lazy_import
 from sqm.methods._validation import FloatArray, MethodInputError, as_benefit, as_matrix
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    import pandas as pd
+else:
+    np = lazy_import("numpy")
+    npt = lazy_import("numpy.typing")
+    pd = lazy_import("pandas")
 
 __all__ = [
     "RANDOM_INDEX",
@@ -46,7 +52,7 @@ __all__ = [
     "random_index",
 ]
 
-Weights = FloatArray | pd.Series
+Weights: TypeAlias = "FloatArray | pd.Series"  # a string: pandas loads on first use
 
 #: Random consistency indices by matrix order, per published table.
 #: ``saaty1980``: Saaty (1980), the default; ``saaty2005``: Saaty (2005, p. 31);

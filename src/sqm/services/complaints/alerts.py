@@ -27,11 +27,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
-import pandas as pd
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from sqm.lazy import lazy_import
 from sqm.methods.complaint_measures import HotspotWindow, hotspots
 from sqm.services import alerting
 from sqm.services.alerting import AlertError
@@ -39,6 +38,13 @@ from sqm.services.complaints.handling import as_utc, default_calendar
 from sqm.services.scope import Principal
 from sqm.store.models import Complaint, OrgUnit
 from sqm.store.models.complaint_alert import ComplaintAlert, ComplaintAlertEvent
+
+if TYPE_CHECKING:
+    import httpx
+    import pandas as pd
+else:
+    httpx = lazy_import("httpx")
+    pd = lazy_import("pandas")
 
 if TYPE_CHECKING:
     from sqm.services.demo_context import DemoContext

@@ -16,19 +16,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from sqm.config import get_settings
 from sqm.domain.kpi import KpiDefinition
 from sqm.domain.org import UnitKind
+from sqm.lazy import lazy_import
 from sqm.services.complaints.handling import default_calendar
 from sqm.services.network.kpi import DuckDbKpiEngine, Grain, Level, resolve_kpis
 from sqm.services.network.kpi.sql_engine import MeasurementInput
 from sqm.store.models import Complaint, OrgUnit
 from sqm.store.models.network import NetworkCell
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_import("pandas")
 
 #: KPIs shown beside a hotspot: retainability (drop rate, %) and speed (Mbit/s).
 HOTSPOT_KPIS: tuple[str, ...] = ("drop_rate", "dl_user_thp")

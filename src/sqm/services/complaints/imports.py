@@ -8,14 +8,20 @@ without errors is written, in one transaction, through the same idempotent intak
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sqm.ingest.complaints import ComplaintImport, RowIssue
+from sqm.lazy import lazy_import
 from sqm.services.complaints import handling as ch
 from sqm.store.models import Complaint, OrgUnit
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_import("pandas")
 
 
 @dataclass

@@ -37,20 +37,25 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sqm.domain.errors import RuleError
 from sqm.domain.org import UnitKind
 from sqm.ingest.complaints import ComplaintImport, RowIssue, load_comcast, read_complaint_table
+from sqm.lazy import lazy_import
 from sqm.services.complaints.imports import ImportOutcome, store_import
 from sqm.services.scope import Principal
 from sqm.store.audit import Actor, acting_as
 from sqm.store.models import OrgUnit
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_import("pandas")
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 #: Files up to this many rows are imported while the page waits; longer ones in the background.

@@ -12,9 +12,8 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -22,6 +21,7 @@ from sqm.domain.complaint_taxonomy import CATEGORIES, all_subcategories
 from sqm.domain.errors import MissingError, RuleError
 from sqm.domain.kpi_catalogue import shipped_catalogue
 from sqm.domain.org import UnitKind
+from sqm.lazy import lazy_import
 from sqm.methods.complaint_measures import HotspotWindow, hotspots, pareto
 from sqm.services import alerting
 from sqm.services.complaints import alerts as alert_svc
@@ -36,6 +36,11 @@ from sqm.services.complaints.hotspots import (
 from sqm.services.scope import Principal
 from sqm.store.models import Complaint, OrgUnit, User
 from sqm.store.models.complaint_alert import ComplaintAlert
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_import("pandas")
 
 # ------------------------------------------------------------------------------ queue
 

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -26,6 +24,7 @@ from sqm.domain.errors import RuleError
 from sqm.domain.indicator import Direction
 from sqm.domain.org import UnitKind
 from sqm.domain.period import PeriodSpec
+from sqm.lazy import lazy_import
 from sqm.methods._validation import MethodInputError
 from sqm.methods.composite import composite_scores, grade, indicator_tree
 from sqm.methods.normalise import piecewise_target
@@ -41,6 +40,13 @@ from sqm.store.models import (
     UnitScore,
     WeightProfile,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_import("numpy")
+    pd = lazy_import("pandas")
 
 #: Grade → lowest score for it (the chain's usual bands).
 GRADE_CUTOFFS: dict[str, float] = {"A": 90.0, "B": 80.0, "C": 70.0, "D": 60.0, "E": 0.0}

@@ -11,14 +11,20 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeAlias
 
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sqm.lazy import lazy_import
 from sqm.store.models import IndicatorValue, Period
 
-Producer = Callable[[Session, Period], pd.DataFrame]
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_import("pandas")
+
+Producer: TypeAlias = "Callable[[Session, Period], pd.DataFrame]"  # pandas loads on first use
 COLUMNS = ["unit_id", "source", "source_ref", "value", "n", "se"]
 
 #: source → "module:function" producing that source's values for a period.

@@ -31,10 +31,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -58,6 +56,7 @@ from sqm.domain.checklist_template import (
 )
 from sqm.domain.errors import ConflictError, RuleError
 from sqm.domain.org import UnitKind
+from sqm.lazy import lazy_import
 from sqm.methods.weights import AHPResult, ahp
 from sqm.services.evaluation import weight_profile as wp
 from sqm.services.inspections import visits as iv
@@ -66,6 +65,13 @@ from sqm.store.audit import record
 from sqm.store.models import OrgUnit, Period
 from sqm.store.models import WeightProfile as StoredProfile
 from sqm.store.models.inspection import InspectionChecklist, InspectionVisit
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_import("numpy")
+    pd = lazy_import("pandas")
 
 #: Largest gap between the entered percentages' sum and 100 that is taken as rounding.
 PERCENT_TOLERANCE = 0.1

@@ -10,15 +10,15 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from sqm.domain.errors import MissingError
 from sqm.domain.org import UnitKind
 from sqm.domain.roles import Role
+from sqm.lazy import lazy_import
 from sqm.services.inspections.access import plan_filter
 from sqm.services.inspections.visit_plan import (
     PlanRules,
@@ -33,6 +33,13 @@ from sqm.services.inspections.visits import InspectionError, tier_medians, traff
 from sqm.services.scope import Principal
 from sqm.store.models import OrgUnit, Period, RoleGrant, User
 from sqm.store.models.inspection import InspectionPlanEntry, InspectionVisit
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_import("numpy")
+    pd = lazy_import("pandas")
 
 
 def _province(path: str) -> str:

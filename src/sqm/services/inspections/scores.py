@@ -14,15 +14,14 @@ rank, interval and number of peers for their store as the quality analyst does.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sqm.domain.org import TIER_LABELS, UnitKind
 from sqm.ingest.tabular import csv_bytes
+from sqm.lazy import lazy_import
 from sqm.methods.visit_score import (
     CalibrationResult,
     inspector_effects,
@@ -39,6 +38,13 @@ from sqm.services.inspections.visits import (
 from sqm.services.scope import Principal
 from sqm.store.models import OrgUnit, Period, User
 from sqm.store.models.inspection import InspectionRectification, InspectionVisit
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_import("numpy")
+    pd = lazy_import("pandas")
 
 Peer = Literal["tier", "city", "province", "all"]
 RANK_PEERS: tuple[str, ...] = ("tier", "city", "province", "all")

@@ -54,13 +54,19 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-from ortools.sat.python import cp_model
-
+from sqm.lazy import lazy_import
 from sqm.methods.evidence_checks import haversine_m
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    from ortools.sat.python import cp_model
+else:
+    np = lazy_import("numpy")
+    pd = lazy_import("pandas")
+    cp_model = lazy_import("ortools.sat.python.cp_model")
 
 PRIORITY_LABELS: dict[int, tuple[str, str]] = {
     1: ("旗舰核心店", "Flagship core store"),

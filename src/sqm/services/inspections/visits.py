@@ -12,10 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,6 +27,7 @@ from sqm.domain.checklist_template import (
 from sqm.domain.errors import RuleError
 from sqm.domain.indicator import ProgrammeStage
 from sqm.domain.org import StoreTier, UnitKind
+from sqm.lazy import lazy_import
 from sqm.methods.evidence_checks import (
     EvidenceRules,
     PhotoFingerprint,
@@ -48,6 +47,13 @@ from sqm.store.models.inspection import (
     InspectionRectification,
     InspectionVisit,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_import("numpy")
+    pd = lazy_import("pandas")
 
 APPEAL_DAYS = 7  # a store manager may appeal a finding within 7 days of the review
 RECTIFY_DAYS = 14  # a failed item must be rectified within 14 days

@@ -17,11 +17,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from typing import TYPE_CHECKING
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sqm.lazy import lazy_import
 from sqm.services import alerting
 from sqm.services.alerting import AlertError
 from sqm.services.scope import Principal
@@ -31,6 +32,11 @@ from sqm.store.models.network import (
     NetworkAlertEvent,
     NetworkSilence,
 )
+
+if TYPE_CHECKING:
+    import httpx
+else:
+    httpx = lazy_import("httpx")
 
 SEVERITIES = ("minor", "major", "critical")
 OPEN_STATES = alerting.OPEN_STATES

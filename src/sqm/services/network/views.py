@@ -13,19 +13,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sqm.config import get_settings
 from sqm.domain.errors import RuleError
 from sqm.domain.kpi_catalogue import shipped_catalogue
+from sqm.lazy import lazy_import
 from sqm.services.network.kpi import DuckDbKpiEngine, Grain, Level
 from sqm.services.scope import Principal
 from sqm.store.models import OrgUnit
 from sqm.store.models.network import NetworkAlert, NetworkCell, NetworkSilence
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_import("pandas")
 
 OVERVIEW_KPIS = [
     "rrc_setup_sr",

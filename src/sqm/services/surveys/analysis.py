@@ -20,21 +20,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import numpy as np
-import numpy.typing as npt
-import pandas as pd
-from scipy import stats
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqm.domain.errors import RuleError
 from sqm.domain.instrument import Facet, Instrument, QuestionType, Text
 from sqm.domain.instrument_templates import SEGMENT_CODES
+from sqm.lazy import lazy_import
 from sqm.methods import importance as importance_methods
 from sqm.methods import plspm, reliability
 from sqm.methods import proportions as proportion_methods
 from sqm.methods import survey_weights as weight_methods
 from sqm.methods.servqual import ipa_quadrants
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    import pandas as pd
+    import scipy.stats as stats
+else:
+    np = lazy_import("numpy")
+    npt = lazy_import("numpy.typing")
+    pd = lazy_import("pandas")
+    stats = lazy_import("scipy.stats")
 
 FloatArray = npt.NDArray[np.float64]
 ALPHA_THRESHOLD = 0.7

@@ -15,17 +15,24 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-import pyreadstat
 from sqlalchemy.orm import Session
 
 from sqm.domain.errors import MissingError, RuleError
 from sqm.domain.instrument import AnswerField, Instrument, QuestionType, Text
+from sqm.lazy import lazy_import
 from sqm.services.surveys.fielding import answers_frame, instrument_of
 from sqm.store.models import SurveyWave
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    import pyreadstat
+else:
+    np = lazy_import("numpy")
+    pd = lazy_import("pandas")
+    pyreadstat = lazy_import("pyreadstat")
 
 META_LABELS: dict[str, Text] = {
     "respondent_id": Text("受访者编号", "Respondent ID"),

@@ -18,9 +18,8 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import (
     Connection,
     Integer,
@@ -54,6 +53,7 @@ from sqm.ingest.survey_answers import (
     read_table,
     suggest_mapping,
 )
+from sqm.lazy import lazy_import
 from sqm.services.surveys.links import (
     GuardDecision,
     LinkError,
@@ -74,6 +74,11 @@ from sqm.store.models import (
     SurveyToken,
     SurveyWave,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_import("pandas")
 
 # ---------------------------------------------------------------- instruments
 

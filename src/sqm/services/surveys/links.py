@@ -29,13 +29,12 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
-
-import qrcode
-import qrcode.image.pure
-import qrcode.image.svg
+from typing import TYPE_CHECKING, Any
 
 from sqm.domain.errors import MissingError, RuleError
+
+if TYPE_CHECKING:
+    import qrcode
 
 _SIG_BYTES = 16
 _NONCE_BYTES = 16
@@ -201,6 +200,8 @@ class SubmissionGuard:
 
 
 def _qr(data: str, border: int, box_size: int) -> qrcode.QRCode:
+    import qrcode  # here, not at start-up (it brings Pillow)
+
     if not data:
         raise RuleError("QR data must not be empty")
     # Level M survives a crease or a smudge on a printed counter card (15 % recovery).
@@ -223,6 +224,8 @@ def qr_png(data: str, *, box_size: int = 10, border: int = 4) -> bytes:
     >>> qr_png("https://sqm.example/s/o.x.y")[:4]
     b'\\x89PNG'
     """
+    import qrcode.image.pure
+
     image = _qr(data, border, box_size).make_image(image_factory=qrcode.image.pure.PyPNGImage)
     buffer = io.BytesIO()
     image.save(buffer)
@@ -231,6 +234,8 @@ def qr_png(data: str, *, box_size: int = 10, border: int = 4) -> bytes:
 
 def qr_svg(data: str, *, border: int = 4) -> str:
     """A QR code for ``data`` as a standalone SVG document (one path, scales to any size)."""
+    import qrcode.image.svg
+
     image = _qr(data, border, 10).make_image(image_factory=qrcode.image.svg.SvgPathImage)
     buffer = io.BytesIO()
     image.save(buffer)

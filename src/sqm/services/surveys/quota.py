@@ -11,19 +11,24 @@ each store's quota is split over customer segments
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from sqm.domain.errors import RuleError
 from sqm.domain.wave import ANY_SEGMENT, QuotaCell, Wave
+from sqm.lazy import lazy_import
 from sqm.methods.sampling import (
     allocate_proportional,
     interlocked_quotas,
     sample_size_mean,
     sample_size_proportion,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_import("numpy")
+    pd = lazy_import("pandas")
 
 
 def plan_quotas(

@@ -12,18 +12,24 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sqm.domain.errors import RuleError
 from sqm.domain.instrument import Facet, Instrument, QuestionType
+from sqm.lazy import lazy_import
 from sqm.services.surveys import analysis
 from sqm.services.surveys.fielding import answers_frame, instrument_of, quota_rows
 from sqm.store.models import OrgUnit, Period, SurveyInstrument, SurveyWave
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_import("numpy")
+    pd = lazy_import("pandas")
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -9,9 +9,8 @@ checklists and weights; editing a checklist needs ``edit_indicators`` and settin
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
@@ -20,6 +19,7 @@ from sqm.domain.checklist import Capability, Checklist, Evidence, WeightProfile
 from sqm.domain.checklist_template import ProfileKey
 from sqm.domain.org import TIER_LABELS
 from sqm.domain.roles import Permission
+from sqm.lazy import lazy_import
 from sqm.services.inspections import design
 from sqm.services.inspections import visits as iv
 from sqm.services.scope import Principal
@@ -28,6 +28,11 @@ from sqm.web.deps import Db, csrf_protect, load_form
 from sqm.web.errors import NotFound
 from sqm.web.permissions import DesignReader, IndicatorEditor, WeightEditor
 from sqm.web.templating import render, request_locale
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_import("numpy")
 
 #: The checklist editor sends the whole tree as one form: about a dozen fields per item, so a
 #: checklist of 100 items is some 1,500 fields — above Starlette's default limit of 1,000.

@@ -5,13 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-
-import duckdb
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING
 
 from sqm.domain.kpi import KpiDefinition
+from sqm.lazy import lazy_import
 from sqm.services.network.kpi.compile import (
     Dialect,
     cell_sums_sql,
@@ -19,6 +16,17 @@ from sqm.services.network.kpi.compile import (
 )
 from sqm.services.network.kpi.levels import Grain, Level
 from sqm.services.network.kpi.sql_engine import MeasurementInput, SqlKpiEngine, resolve_kpis
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+else:
+    duckdb = lazy_import("duckdb")
+    pd = lazy_import("pandas")
+    pa = lazy_import("pyarrow")
+    pq = lazy_import("pyarrow.parquet")
 
 __all__ = [
     "DuckDbKpiEngine",

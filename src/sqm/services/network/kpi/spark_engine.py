@@ -8,12 +8,16 @@ definitions are shared word for word with the DuckDB engine.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
+from sqm.lazy import lazy_import
 from sqm.services.network.kpi.compile import Dialect
 from sqm.services.network.kpi.sql_engine import MeasurementInput, SqlKpiEngine
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_import("pandas")
 
 
 def local_spark_session(app_name: str = "sqm-network-kpi", cores: int = 2) -> Any:

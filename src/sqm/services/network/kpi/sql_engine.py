@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING, TypeAlias
 
 from sqm.domain.kpi import Expression, KpiDefinition
 from sqm.domain.kpi_catalogue import shipped_catalogue
+from sqm.lazy import lazy_import
 from sqm.services.network.kpi.compile import (
     Dialect,
     KpiQueryError,
@@ -21,7 +21,13 @@ from sqm.services.network.kpi.compile import (
 )
 from sqm.services.network.kpi.levels import Grain, Level
 
-MeasurementInput = str | Path | pd.DataFrame
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_import("pandas")
+
+#: a string, so that pandas is imported only when a query runs
+MeasurementInput: TypeAlias = "str | Path | pd.DataFrame"
 
 
 def resolve_kpis(kpis: Sequence[str | KpiDefinition]) -> list[KpiDefinition]:
