@@ -9,9 +9,6 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from sqm.config import get_settings
-from sqm.services import backup as svc
-
 console = Console()
 
 
@@ -24,6 +21,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Back up the database of SQM_DATABASE_URL; safe while the server is writing."""
         from sqm.cli.main import engine_from_env
+        from sqm.services import backup as svc
 
         engine = engine_from_env()
         try:
@@ -38,6 +36,9 @@ def register(app: typer.Typer) -> None:
         yes: bool = typer.Option(False, "--yes", help="replace the current database"),
     ) -> None:
         """Replace the database of SQM_DATABASE_URL by a backup (stop the server first)."""
+        from sqm.config import get_settings
+        from sqm.services import backup as svc
+
         url = get_settings().database_url
         info = svc.read_backup(source)
         if not yes:
