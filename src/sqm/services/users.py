@@ -10,7 +10,9 @@ from sqm.domain.errors import MissingError, RuleError
 from sqm.domain.roles import Role
 from sqm.services.passwords import hash_password, verify_password
 from sqm.services.scope import Principal
+from sqm.services.sign_in import revoke_sessions
 from sqm.store.audit import Actor, acting_as, record
+from sqm.store.base import utcnow
 from sqm.store.models import OrgUnit, RoleGrant, User
 
 
@@ -124,8 +126,11 @@ def update_user(
     active: bool,
     new_password: str = "",
 ) -> User:
-    """Change a user's name, active flag (nobody deactivates themselves) and password."""
+    """Change a user's name, active flag (nobody deactivates themselves) and password.
+    A new password or a deactivation signs the user out everywhere (their sessions are
+    revoked)."""
     user.display_name = display_name.strip()
+    was_active = user.active
     if user.id != admin.user_id:  # nobody locks themselves out
         user.active = active
     if new_password:
@@ -133,6 +138,9 @@ def update_user(
             user.password_hash = hash_password(new_password)
         except ValueError as exc:
             raise UserRuleError(f"new_password: {exc}") from exc
+    if new_password or (was_active and not user.active):
+        session.flush()
+        revoke_sessions(session, user.id, utcnow())
     return user
 
 

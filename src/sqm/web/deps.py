@@ -17,7 +17,9 @@ from sqm.domain.roles import Permission
 from sqm.services.clock import Clock, system_clock
 from sqm.services.org_tree import visible_unit
 from sqm.services.scope import Principal, load_principal, principal_for
+from sqm.services.sign_in import session_user_id
 from sqm.store.audit import Actor, bind_actor
+from sqm.store.base import utcnow
 from sqm.store.models import ApiToken, OrgUnit
 from sqm.web.errors import Forbidden, LoginRequired
 
@@ -104,12 +106,21 @@ def _bearer_principal(request: Request, db: Session) -> Principal | None:
     return p
 
 
+def _session_principal(request: Request, db: Session) -> Principal | None:
+    """The user of the cookie's server-side session (signed out, revoked or expired
+    sessions, and cookies without one, are anonymous)."""
+    sid = request.session.get("sid")
+    if not isinstance(sid, str):
+        return None
+    uid = session_user_id(db, sid, utcnow())
+    return load_principal(db, uid) if uid is not None else None
+
+
 def _caller(request: Request, db: Session) -> Principal | None:
     """The API token's principal, else the signed-in session's user, else None."""
     p = _bearer_principal(request, db)
     if p is None:
-        uid = request.session.get("uid")
-        p = load_principal(db, int(uid)) if uid else None
+        p = _session_principal(request, db)
     return p
 
 

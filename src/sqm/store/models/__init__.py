@@ -36,7 +36,7 @@ from sqm.store.models.survey import (  # noqa: F401
     SurveyToken,
     SurveyWave,
 )
-from sqm.store.models.user import ApiToken, AuditEntry, RoleGrant, User
+from sqm.store.models.user import ApiToken, AuditEntry, RoleGrant, User, UserSession
 
 __all__ = [
     "ApiToken",
@@ -49,6 +49,7 @@ __all__ = [
     "RoleGrant",
     "UnitScore",
     "User",
+    "UserSession",
     "Weight",
     "WeightProfile",
 ]

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
+from sqm.services.sign_in import end_session, start_session
 from sqm.services.users import authenticate
-from sqm.web.deps import Db, csrf_protect, load_form
+from sqm.web.deps import Db, Now, csrf_protect, load_form
 from sqm.web.i18n import SUPPORTED
 from sqm.web.templating import render
 
@@ -38,7 +39,7 @@ def login_page(request: Request, next: str | None = None) -> Response:
 
 
 @router.post("/login")
-def login(request: Request, form: Annotated[LoginForm, Form()], db: Db) -> Response:
+def login(request: Request, form: Annotated[LoginForm, Form()], db: Db, clock: Now) -> Response:
     user = authenticate(db, form.username, form.password)
     if user is None:
         return render(
@@ -47,15 +48,17 @@ def login(request: Request, form: Annotated[LoginForm, Form()], db: Db) -> Respo
             {"next": _safe_next(form.next), "error": "Wrong user name or password."},
             status_code=401,
         )
+    sid = start_session(db, user, clock.now(), request.app.state.settings.session_max_age_s)
     request.session.clear()
-    request.session["uid"] = user.id
+    request.session["sid"] = sid
     request.session["csrf"] = secrets.token_urlsafe(32)
     request.session["locale"] = user.locale
     return RedirectResponse(_safe_next(form.next), status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
+def logout(request: Request, db: Db, clock: Now) -> Response:
+    end_session(db, str(request.session.get("sid") or ""), clock.now())
     locale = request.session.get("locale")
     request.session.clear()
     if locale:
