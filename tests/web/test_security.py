@@ -4,6 +4,7 @@ key of an instance, CSRF beside bearer tokens, sign-in throttling, security head
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import stat
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from sqm.services import users
 from sqm.services.org_tree import place
 from sqm.services.scope import principal_for
 from sqm.store.engine import make_sessionmaker, transaction
-from sqm.store.models import OrgUnit, User
+from sqm.store.models import ApiToken, OrgUnit, User
 from sqm.web.app import create_app
 
 PASSWORD = "Quality-Check-2026"
@@ -32,11 +33,16 @@ PASSWORD = "Quality-Check-2026"
 
 @pytest.fixture
 def org(any_engine: Engine) -> Engine:
-    """A root unit with an administrator ``root`` and an analyst ``ana`` (both databases)."""
+    """A root unit with an administrator ``root``, an analyst ``ana`` and a viewer ``exec``
+    (on SQLite and PostgreSQL)."""
     with transaction(make_sessionmaker(any_engine)) as s:
         root = OrgUnit(code="HQ", name_zh="总公司", kind=UnitKind.COMPANY)
         place(s, root, None)
-        for name, role in (("root", Role.ADMIN), ("ana", Role.QUALITY_ANALYST)):
+        for name, role in (
+            ("root", Role.ADMIN),
+            ("ana", Role.QUALITY_ANALYST),
+            ("exec", Role.VIEWER),
+        ):
             u = users.create_user(s, name, PASSWORD, name)
             users.grant(s, None, u, role, root)
     return any_engine
@@ -181,3 +187,85 @@ def test_init_writes_a_random_key_the_settings_read(
     r = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0"])
     assert r.exit_code == 0, r.output
     assert served and served[0]["host"] == "0.0.0.0"
+
+
+# ------------------------------------------------------------ 2. CSRF beside bearer tokens
+
+
+def _token(engine: Engine, username: str, raw: str, revoked: bool = False) -> str:
+    with transaction(make_sessionmaker(engine)) as s:
+        uid = s.scalar(select(User.id).where(User.username == username))
+        digest = hashlib.sha256(raw.encode()).hexdigest()
+        s.add(ApiToken(user_id=uid, name="t", token_sha256=digest, revoked=revoked))
+    return raw
+
+
+def _hq_name_en(engine: Engine) -> str:
+    with make_sessionmaker(engine)() as s:
+        return s.scalar(select(OrgUnit.name_en).where(OrgUnit.code == "HQ")) or ""
+
+
+def _cookie_only(engine: Engine, username: str) -> TestClient:
+    """Signed in with a cookie, but sending no CSRF token (a cross-site request)."""
+    c = sign_in(make_client(engine), username, PASSWORD)
+    del c.headers["X-CSRF-Token"]
+    return c
+
+
+def test_a_garbage_bearer_beside_a_cookie_skips_no_csrf(org: Engine) -> None:
+    c = _cookie_only(org, "root")
+    for auth in ("Bearer garbage", "bearer ", "Bearer " + "x" * 64):
+        r = c.patch(
+            "/api/v1/org-units/HQ", json={"name_en": "Hacked"}, headers={"Authorization": auth}
+        )
+        assert r.status_code == 401, (auth, r.status_code, r.text)
+        # nor does the cookie count on a token's path for reading
+        assert c.get("/api/v1/org-units", headers={"Authorization": auth}).status_code == 401
+    assert _hq_name_en(org) == ""
+    # a page's form too: the cookie without the form's CSRF token changes nothing
+    with make_sessionmaker(org)() as s:
+        uid = s.scalar(select(User.id).where(User.username == "ana"))
+    r = c.post(
+        f"/admin/users/{uid}",
+        data={"display_name": "pwned", "active": "1"},
+        headers={"Authorization": "Bearer garbage"},
+    )
+    assert r.status_code in (303, 401) and r.headers.get("location", "").startswith("/login")
+    with make_sessionmaker(org)() as s:
+        assert s.scalar(select(User.display_name).where(User.id == uid)) == "ana"
+
+
+def test_a_revoked_token_beside_a_cookie_is_refused(org: Engine) -> None:
+    tok = _token(org, "root", "revoked-token-123", revoked=True)
+    c = _cookie_only(org, "root")
+    r = c.patch(
+        "/api/v1/org-units/HQ",
+        json={"name_en": "Hacked"},
+        headers={"Authorization": f"Bearer {tok}"},
+    )
+    assert r.status_code == 401
+    assert _hq_name_en(org) == ""
+
+
+def test_a_valid_token_needs_no_csrf_and_its_user_alone_counts(org: Engine) -> None:
+    admin_tok = _token(org, "root", "admin-token-123")
+    viewer_tok = _token(org, "exec", "viewer-token-123")
+    c = _cookie_only(org, "root")  # the administrator's cookie rides along
+    r = c.patch(
+        "/api/v1/org-units/HQ",
+        json={"name_en": "Viewer"},
+        headers={"Authorization": f"Bearer {viewer_tok}"},
+    )
+    assert r.status_code == 403  # the viewer's token decides, not the admin's cookie
+    assert _hq_name_en(org) == ""
+    bare = make_client(org)
+    r = bare.patch(
+        "/api/v1/org-units/HQ",
+        json={"name_en": "Head office"},
+        headers={"Authorization": f"Bearer {admin_tok}"},
+    )
+    assert r.status_code == 200, r.text
+    assert _hq_name_en(org) == "Head office"
+    # without any token the cookie still needs its CSRF token
+    r = c.patch("/api/v1/org-units/HQ", json={"name_en": "Cross-site"})
+    assert r.status_code == 403 and _hq_name_en(org) == "Head office"
