@@ -8,6 +8,7 @@ import hashlib
 import json
 import stat
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +18,16 @@ from itsdangerous import TimestampSigner
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
-from conftest import make_client, sign_in
+from conftest import csrf_of, make_client, sign_in
 from sqm.config import DEFAULT_SECRET_KEY, Settings, get_settings
 from sqm.domain.org import UnitKind
 from sqm.domain.roles import Role
 from sqm.services import users
+from sqm.services.clock import system_clock
 from sqm.services.org_tree import place
 from sqm.services.scope import principal_for
 from sqm.store.engine import make_sessionmaker, transaction
-from sqm.store.models import ApiToken, OrgUnit, User
+from sqm.store.models import ApiToken, AuditEntry, OrgUnit, User
 from sqm.web.app import create_app
 
 PASSWORD = "Quality-Check-2026"
@@ -269,3 +271,136 @@ def test_a_valid_token_needs_no_csrf_and_its_user_alone_counts(org: Engine) -> N
     # without any token the cookie still needs its CSRF token
     r = c.patch("/api/v1/org-units/HQ", json={"name_en": "Cross-site"})
     assert r.status_code == 403 and _hq_name_en(org) == "Head office"
+
+
+# ------------------------------------------------------------ 3. sign-in throttling, policy
+
+
+T0 = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.at = T0
+
+    def now(self) -> datetime:
+        return self.at
+
+    def today(self) -> date:
+        return self.at.date()
+
+    def advance(self, seconds: float) -> None:
+        self.at += timedelta(seconds=seconds)
+
+
+def _login_client(engine: Engine, clock: Clock, address: str = "198.51.100.7") -> TestClient:
+    app = create_app(Settings(database_url=str(engine.url), secret_key="t" * 40), engine=engine)
+    app.dependency_overrides[system_clock] = lambda: clock
+    return TestClient(app, follow_redirects=False, client=(address, 50000))
+
+
+def _login(c: TestClient, username: str, password: str) -> int:
+    r = c.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": csrf_of(c), "next": "/"},
+    )
+    return r.status_code
+
+
+def test_wrong_passwords_lock_the_account_with_back_off(org: Engine) -> None:
+    clock = Clock()
+    c = _login_client(org, clock)
+    assert [_login(c, "ana", "wrong-password-x") for _ in range(5)] == [401] * 5
+    assert _login(c, "ana", PASSWORD) == 429  # locked: even the right password is refused
+    clock.advance(29)
+    assert _login(c, "ana", PASSWORD) == 429
+    clock.advance(2)  # 30 s after the fifth failure
+    assert _login(c, "ana", "wrong-password-x") == 401  # sixth failure: 60 s
+    clock.advance(59)
+    assert _login(c, "ana", PASSWORD) == 429
+    clock.advance(2)
+    assert _login(c, "ana", PASSWORD) == 303
+    # success forgets the account's failures: the next wrong one does not lock
+    assert _login(c, "ana", "wrong-password-x") == 401
+    assert _login(c, "ana", PASSWORD) == 303
+
+
+def test_the_lock_is_shared_by_every_worker_process(org: Engine) -> None:
+    """Two apps on one database stand for two worker processes."""
+    clock = Clock()
+    a, b = _login_client(org, clock), _login_client(org, clock)
+    for c in (a, b, a, b, a):
+        assert _login(c, "root", "wrong-password-x") == 401
+    assert _login(b, "root", PASSWORD) == 429
+    assert _login(a, "root", PASSWORD) == 429
+
+
+def test_one_address_trying_many_names_is_locked(org: Engine) -> None:
+    clock = Clock()
+    c = _login_client(org, clock, address="203.0.113.9")
+    for i in range(20):
+        assert _login(c, f"guess{i}", "wrong-password-x") == 401
+    r = c.post(
+        "/login",
+        data={"username": "ana", "password": PASSWORD, "csrf_token": csrf_of(c), "next": "/"},
+    )
+    assert r.status_code == 429 and int(r.headers["retry-after"]) == 30
+    assert _login(_login_client(org, clock, address="198.51.100.8"), "ana", PASSWORD) == 303
+
+
+def test_unknown_names_are_throttled_and_verified_like_known_ones(
+    org: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import argon2
+
+    verified: list[str] = []
+    real = argon2.PasswordHasher.verify
+
+    def counting(self: argon2.PasswordHasher, hash: str, password: str) -> bool:
+        verified.append(password)
+        return real(self, hash, password)
+
+    monkeypatch.setattr(argon2.PasswordHasher, "verify", counting)
+    clock = Clock()
+    c = _login_client(org, clock)
+    assert _login(c, "nobody", "wrong-password-x") == 401
+    assert _login(c, "ana", "wrong-password-y") == 401
+    # both cost one Argon2 verification: the time does not tell which name exists
+    assert verified == ["wrong-password-x", "wrong-password-y"]
+    for _ in range(4):
+        _login(c, "nobody", "wrong-password-x")
+    assert _login(c, "nobody", "wrong-password-x") == 429  # locked like a real account
+
+
+def test_every_failed_sign_in_is_audited(org: Engine) -> None:
+    clock = Clock()
+    c = _login_client(org, clock, address="192.0.2.44")
+    for _ in range(6):
+        _login(c, "ana", "wrong-password-x")
+    _login(c, "ghost", "wrong-password-x")
+    with make_sessionmaker(org)() as s:
+        rows = s.execute(
+            select(AuditEntry.username, AuditEntry.note).where(AuditEntry.action == "login_failed")
+        ).all()
+    assert [u for u, _ in rows] == ["ana"] * 6 + ["ghost"]
+    assert all("192.0.2.44" in (n or "") for _, n in rows)
+    assert sum("locked" in (n or "") for _, n in rows) == 1
+
+
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [
+        ("short-pw", "at least 12 characters"),
+        ("Password2026!", "too common"),
+        ("qwertyuiop123", "too common"),
+        ("123456789012", "too common"),
+        ("zhang.wei-2026-x", "user name"),
+    ],
+)
+def test_the_password_policy(sqlite_engine: Engine, password: str, problem: str) -> None:
+    with transaction(make_sessionmaker(sqlite_engine)) as s:
+        with pytest.raises(users.UserRuleError, match=problem):
+            users.create_user(s, "zhang.wei", password)
+        assert users.create_user(s, "zhang.wei", "quiet-harbour-lantern").id

@@ -36,7 +36,14 @@ from sqm.store.models.survey import (  # noqa: F401
     SurveyToken,
     SurveyWave,
 )
-from sqm.store.models.user import ApiToken, AuditEntry, RoleGrant, User, UserSession
+from sqm.store.models.user import (
+    ApiToken,
+    AuditEntry,
+    RoleGrant,
+    SignInThrottle,
+    User,
+    UserSession,
+)
 
 __all__ = [
     "ApiToken",
@@ -47,6 +54,7 @@ __all__ = [
     "OrgUnit",
     "Period",
     "RoleGrant",
+    "SignInThrottle",
     "UnitScore",
     "User",
     "UserSession",
