@@ -13,7 +13,7 @@ from sqm.services import imports, passwords, scope, sign_in
 from sqm.services.evaluation import evaluate as evaluation
 from sqm.services.evaluation import indicator_system, scorecard, weight_profile
 from sqm.store import engine
-from sqm.web import i18n
+from sqm.web import i18n, security_headers
 
 MODULES = [
     config,
@@ -30,6 +30,7 @@ MODULES = [
     weight_profile,
     engine,
     i18n,
+    security_headers,
 ]
 
 
