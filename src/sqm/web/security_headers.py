@@ -6,9 +6,10 @@ it draws a nonce per request (``request.state.csp_nonce``, in every template's c
 
 - ``Content-Security-Policy``: scripts only from SQM itself or with the request's nonce
   (no inline script, no ``on*=`` handler, no ``javascript:`` link), nothing from other
-  origins, no plug-ins, forms post only to SQM, no page may frame SQM
-  (``frame-ancestors 'none'``); styles may be inline (ECharts and HTMX set them);
-- ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY`` (older browsers),
+  origins, no plug-ins, forms post only to SQM, no other site may frame SQM
+  (``frame-ancestors 'self'``: the survey designer previews in a frame of its own);
+  styles may be inline (ECharts and HTMX set them);
+- ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: SAMEORIGIN`` (older browsers),
   ``Referrer-Policy: same-origin`` (survey links carry tokens);
 - over HTTPS (the request's scheme; behind a proxy, uvicorn's ``--proxy-headers``):
   ``Strict-Transport-Security`` and ``Secure`` on every cookie set.
@@ -44,7 +45,7 @@ def content_security_policy(nonce: str) -> str:
         "object-src 'none'; "
         "base-uri 'self'; "
         "form-action 'self'; "
-        "frame-ancestors 'none'"
+        "frame-ancestors 'self'"
     )
 
 
@@ -53,7 +54,7 @@ DOCS_POLICY = (
     f"script-src 'self' 'unsafe-inline' {_CDN}; "
     f"style-src 'self' 'unsafe-inline' {_CDN}; "
     "img-src 'self' data: https://fastapi.tiangolo.com; "
-    "connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'self'"
 )
 
 
@@ -87,7 +88,7 @@ class SecurityHeaders:
                 headers += [
                     (b"content-security-policy", policy.encode()),
                     (b"x-content-type-options", b"nosniff"),
-                    (b"x-frame-options", b"DENY"),
+                    (b"x-frame-options", b"SAMEORIGIN"),
                     (b"referrer-policy", b"same-origin"),
                 ]
                 if https:
