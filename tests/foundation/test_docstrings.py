@@ -9,11 +9,11 @@ import pytest
 
 from sqm import config
 from sqm.domain import org, period, roles
-from sqm.services import imports, passwords, scope
+from sqm.services import imports, passwords, scope, sign_in
 from sqm.services.evaluation import evaluate as evaluation
 from sqm.services.evaluation import indicator_system, scorecard, weight_profile
 from sqm.store import engine
-from sqm.web import i18n
+from sqm.web import i18n, security_headers
 
 MODULES = [
     config,
@@ -26,9 +26,11 @@ MODULES = [
     imports,
     passwords,
     scope,
+    sign_in,
     weight_profile,
     engine,
     i18n,
+    security_headers,
 ]
 
 

@@ -83,7 +83,7 @@ def test_an_admin_manages_only_users_inside_their_scope(demo_engine: Engine) -> 
         with pytest.raises(MissingError, match="no such grant"):
             users.revoke(s, _user(s, "analyst"), g.id)
         users.revoke(s, u, g.id)
-        with pytest.raises(users.UserRuleError, match=r"new_password: .*8 characters"):
+        with pytest.raises(users.UserRuleError, match=r"new_password: .*12 characters"):
             users.update_user(s, admin, u, display_name="X", active=True, new_password="short")
         users.update_user(s, admin, u, display_name=" Y ", active=False)
         assert (u.display_name, u.active) == ("Y", False)

@@ -155,7 +155,7 @@ def test_admin_creates_a_user_with_a_scope(
         "/admin/users/new",
         data={"username": "x", "password": "short", "role": "viewer", "scope_code": "ZY"},
     )
-    assert r.status_code == 422 and "8 characters" in r.text
+    assert r.status_code == 422 and "12 characters" in r.text
     new = sign_in(make_client(demo_engine), "mgr.sz", "long-enough-1")
     units = new.get("/api/v1/org-units?limit=1000").json()
     assert units["total"] > 0 and all(u["code"].startswith("GD-SZ") for u in units["items"])

@@ -52,6 +52,15 @@ def engine_from_env() -> Engine:
     return make_engine(get_settings().database_url)
 
 
+def _ensure_secret_key() -> None:
+    """Write a random secret key into the instance's settings file if it has none."""
+    from sqm.config import ensure_secret_key, get_settings
+
+    written = ensure_secret_key(get_settings().data_dir)
+    if written is not None:
+        console.print(f"[green]secret key[/] written to {written} (keep it private)")
+
+
 def _reset(engine: Engine) -> None:
     from sqlalchemy import inspect, text
 
@@ -109,6 +118,7 @@ def init(
     from sqm.store.migrate import upgrade
     from sqm.store.models import OrgUnit
 
+    _ensure_secret_key()
     engine = engine_from_env()
     upgrade(engine)
     with transaction(make_sessionmaker(engine)) as s:
@@ -134,6 +144,7 @@ def demo(
     from sqm.services.demo import DEMO_PASSWORD, demo_logins_table, run_demo
     from sqm.store.migrate import upgrade
 
+    _ensure_secret_key()
     engine = engine_from_env()
     if reset:
         _reset(engine)
@@ -214,10 +225,21 @@ def serve(
     port: int = typer.Option(8000),
     workers: int = typer.Option(1, help="worker processes"),
 ) -> None:
-    """Serve the web app and the JSON API."""
+    """Serve the web app and the JSON API. Anything but a loopback address needs a secret
+    key of the instance's own (``sqm init`` writes one; or set SQM_SECRET_KEY)."""
     import uvicorn
 
+    from sqm.config import get_settings, is_loopback, weak_secret_key
     from sqm.services.demo import DEMO_PASSWORD
+
+    if not is_loopback(host) and weak_secret_key(get_settings().secret_key):
+        console.print(
+            f"[red]refusing to serve on {escape(host)} with the default or a short secret "
+            "key: anyone could sign a session cookie.[/] Run `sqm init` (it writes a random "
+            "key into <data_dir>/settings.env) or set SQM_SECRET_KEY to 32+ random "
+            "characters (python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+        )
+        raise typer.Exit(2)
 
     console.print(f"SQM on [bold]http://{host}:{port}[/]  (demo password: {DEMO_PASSWORD})")
     uvicorn.run("sqm.web.asgi:app", host=host, port=port, workers=workers, log_level="info")

@@ -8,9 +8,11 @@ from sqlalchemy.orm import Session
 
 from sqm.domain.errors import MissingError, RuleError
 from sqm.domain.roles import Role
-from sqm.services.passwords import hash_password, verify_password
+from sqm.services.passwords import hash_password
 from sqm.services.scope import Principal
+from sqm.services.sign_in import check_credentials, revoke_sessions
 from sqm.store.audit import Actor, acting_as, record
+from sqm.store.base import utcnow
 from sqm.store.models import OrgUnit, RoleGrant, User
 
 
@@ -32,7 +34,7 @@ def create_user(
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise UserRuleError(f"user name '{username}' is taken")
     try:
-        pw = hash_password(password)
+        pw = hash_password(password, username)
     except ValueError as exc:
         raise UserRuleError(str(exc)) from exc
     user = User(
@@ -124,15 +126,21 @@ def update_user(
     active: bool,
     new_password: str = "",
 ) -> User:
-    """Change a user's name, active flag (nobody deactivates themselves) and password."""
+    """Change a user's name, active flag (nobody deactivates themselves) and password.
+    A new password or a deactivation signs the user out everywhere (their sessions are
+    revoked)."""
     user.display_name = display_name.strip()
+    was_active = user.active
     if user.id != admin.user_id:  # nobody locks themselves out
         user.active = active
     if new_password:
         try:
-            user.password_hash = hash_password(new_password)
+            user.password_hash = hash_password(new_password, user.username)
         except ValueError as exc:
             raise UserRuleError(f"new_password: {exc}") from exc
+    if new_password or (was_active and not user.active):
+        session.flush()
+        revoke_sessions(session, user.id, utcnow())
     return user
 
 
@@ -145,11 +153,12 @@ def revoke(session: Session, user: User, grant_id: int) -> None:
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The active user with this name and password, or None; either way the attempt is
+    """The active user with this name and password, or None (unthrottled: the web's
+    sign-in goes through :func:`sqm.services.sign_in.attempt`); either way the attempt is
     written to the audit log (``login`` or ``login_failed``)."""
     name = username.strip()
-    user = session.scalar(select(User).where(User.username == name))
-    if user is None or not user.active or not verify_password(user.password_hash, password):
+    user = check_credentials(session, name, password)
+    if user is None:
         with acting_as(Actor(None, name[:64])):
             record(session, "login_failed", "app_user", None)
         return None

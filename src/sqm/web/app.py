@@ -20,6 +20,7 @@ from sqm.domain.errors import RuleError
 from sqm.store.engine import make_engine, make_sessionmaker
 from sqm.web.errors import LoginRequired, WebError
 from sqm.web.routes import ROUTER_MODULES
+from sqm.web.security_headers import SecurityHeaders
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         max_age=settings.session_max_age_s,
         same_site="lax",
     )
+    app.add_middleware(SecurityHeaders)  # outermost: sees the session's Set-Cookie too
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     def _error_response(

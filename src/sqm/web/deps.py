@@ -19,7 +19,9 @@ from sqm.domain.roles import Permission
 from sqm.services.clock import Clock, system_clock
 from sqm.services.org_tree import visible_unit
 from sqm.services.scope import Principal, load_principal, principal_for
+from sqm.services.sign_in import session_user_id
 from sqm.store.audit import Actor, bind_actor
+from sqm.store.base import utcnow
 from sqm.store.models import ApiToken, OrgUnit
 from sqm.web.errors import Forbidden, LoginRequired, NotSaved, WebError
 
@@ -141,18 +143,33 @@ def _bearer_principal(request: Request, db: Session) -> Principal | None:
     return p
 
 
+def _session_principal(request: Request, db: Session) -> Principal | None:
+    """The user of the cookie's server-side session (signed out, revoked or expired
+    sessions, and cookies without one, are anonymous)."""
+    sid = request.session.get("sid")
+    if not isinstance(sid, str):
+        return None
+    uid = session_user_id(db, sid, utcnow())
+    return load_principal(db, uid) if uid is not None else None
+
+
 def _caller(request: Request, db: Session) -> Principal | None:
-    """The API token's principal, else the signed-in session's user, else None."""
-    p = _bearer_principal(request, db)
-    if p is None:
-        uid = request.session.get("uid")
-        p = load_principal(db, int(uid)) if uid else None
-    return p
+    """The API token's principal when the request sends a bearer token (a wrong one makes
+    the request anonymous: a cookie is never accepted beside a token, which skips the CSRF
+    check), else the signed-in session's user, else None."""
+    if _token_digest(request) is not None:
+        return _bearer_principal(request, db)
+    return _session_principal(request, db)
 
 
 def _principal_from_db(request: Request) -> Principal | None:
     with request.app.state.sessionmaker() as db:
         return _caller(request, db)
+
+
+def _token_principal_from_db(request: Request) -> Principal | None:
+    with request.app.state.sessionmaker() as db:
+        return _bearer_principal(request, db)
 
 
 async def fast_principal(request: Request) -> Principal:
@@ -217,11 +234,18 @@ def require_any(*permissions: Permission) -> Callable[[Principal], Principal]:
 async def csrf_protect(request: Request) -> None:
     """Reject unsafe requests without the session's CSRF token (form field or header).
 
-    Requests authenticated by an API bearer token carry no cookie and need no token.
+    A request that sends an API bearer token needs no CSRF token only when the token is
+    valid (it is then authenticated by the token alone, never by a cookie); a wrong,
+    revoked or deactivated user's token is refused here (401).
     """
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
-    if request.headers.get("authorization", "").lower().startswith("bearer "):
+    if _token_digest(request) is not None:
+        p = cached_token_principal(request)
+        if p is None:
+            p = await run_in_threadpool(_token_principal_from_db, request)
+        if p is None:
+            raise LoginRequired("unknown or revoked API token")
         return
     sent = request.headers.get("x-csrf-token")
     if sent is None:

@@ -62,6 +62,7 @@ def render(
         "locale": locale,
         "principal": principal,
         "csrf_token": csrf_token(request),
+        "csp_nonce": getattr(request.state, "csp_nonce", ""),
         "nav": nav,
         "path": request.url.path,
     }

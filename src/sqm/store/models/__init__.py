@@ -36,7 +36,14 @@ from sqm.store.models.survey import (  # noqa: F401
     SurveyToken,
     SurveyWave,
 )
-from sqm.store.models.user import ApiToken, AuditEntry, RoleGrant, User
+from sqm.store.models.user import (
+    ApiToken,
+    AuditEntry,
+    RoleGrant,
+    SignInThrottle,
+    User,
+    UserSession,
+)
 
 __all__ = [
     "ApiToken",
@@ -47,8 +54,10 @@ __all__ = [
     "OrgUnit",
     "Period",
     "RoleGrant",
+    "SignInThrottle",
     "UnitScore",
     "User",
+    "UserSession",
     "Weight",
     "WeightProfile",
 ]

@@ -77,3 +77,32 @@ class ApiToken(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class UserSession(Base):
+    """A signed-in browser session. The session cookie carries a random id; only its
+    SHA-256 is stored. The cookie is valid only while its row is: signing out, a password
+    change or deactivation revoke it, and it expires at ``expires_at`` whatever the cookie
+    says — a cookie signed with a leaked key names no session the server knows."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    sid_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins counted per account (``user:<name>``) and per address
+    (``addr:<ip>``), shared by every worker process: after a few failures the key is
+    locked for a back-off that doubles with each further failure."""
+
+    __tablename__ = "sign_in_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
-from sqm.services.users import authenticate
-from sqm.web.deps import Db, csrf_protect, load_form
+from sqm.services.sign_in import attempt, end_session, start_session
+from sqm.store.base import utcnow
+from sqm.web.deps import Db, Now, csrf_protect, load_form
 from sqm.web.i18n import SUPPORTED
 from sqm.web.templating import render
 
@@ -38,24 +39,40 @@ def login_page(request: Request, next: str | None = None) -> Response:
 
 
 @router.post("/login")
-def login(request: Request, form: Annotated[LoginForm, Form()], db: Db) -> Response:
-    user = authenticate(db, form.username, form.password)
+def login(request: Request, form: Annotated[LoginForm, Form()], db: Db, clock: Now) -> Response:
+    address = request.client.host if request.client else "unknown"
+    outcome = attempt(db, form.username, form.password, address, clock.now())
+    user = outcome.user
     if user is None:
-        return render(
+        locked = outcome.retry_after_s > 0
+        response = render(
             request,
             "login.html",
-            {"next": _safe_next(form.next), "error": "Wrong user name or password."},
-            status_code=401,
+            {
+                "next": _safe_next(form.next),
+                "error": (
+                    "Too many failed sign-ins; wait a few minutes and try again."
+                    if locked
+                    else "Wrong user name or password."
+                ),
+            },
+            status_code=429 if locked else 401,
         )
+        if locked:
+            response.headers["Retry-After"] = str(outcome.retry_after_s)
+        return response
+    # sessions live in real time (deps checks them against it), whatever clock the rules read
+    sid = start_session(db, user, utcnow(), request.app.state.settings.session_max_age_s)
     request.session.clear()
-    request.session["uid"] = user.id
+    request.session["sid"] = sid
     request.session["csrf"] = secrets.token_urlsafe(32)
     request.session["locale"] = user.locale
     return RedirectResponse(_safe_next(form.next), status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
+def logout(request: Request, db: Db) -> Response:
+    end_session(db, str(request.session.get("sid") or ""), utcnow())
     locale = request.session.get("locale")
     request.session.clear()
     if locale:
