@@ -322,7 +322,12 @@ def test_a_page_whose_commit_fails_answers_an_error_not_saved(
     event.listen(factory, "before_commit", refuse)
     r = client.post(
         "/admin/users/new",
-        data={"username": "newbie", "password": "x" * 12, "role": "viewer", "scope_code": "C"},
+        data={
+            "username": "newbie",
+            "password": "tangible-kiosk-42",
+            "role": "viewer",
+            "scope_code": "C",
+        },
     )
     assert r.status_code == status, r.text[:300]
     assert "nothing was saved" in r.text
@@ -331,7 +336,12 @@ def test_a_page_whose_commit_fails_answers_an_error_not_saved(
     event.remove(factory, "before_commit", refuse)
     r = client.post(
         "/admin/users/new",
-        data={"username": "newbie", "password": "x" * 12, "role": "viewer", "scope_code": "C"},
+        data={
+            "username": "newbie",
+            "password": "tangible-kiosk-42",
+            "role": "viewer",
+            "scope_code": "C",
+        },
     )
     assert r.status_code == 303
     with Session(any_engine) as s:

@@ -634,15 +634,13 @@ def test_editors_in_a_real_browser(live: str, demo_engine: Engine) -> None:
         # AHP: 服务意识 three times as important as 人员质量, the rest equal (CR from the server)
         page.click("#by-ahp summary")
         page.fill('input[name="a0_1"]', "3")
-        page.wait_for_function("document.querySelector('#ahp-cr') !== null")
+        # selectors, not wait_for_function: the pages' CSP forbids the eval it needs
+        page.wait_for_selector("#ahp-cr", state="attached")
         assert page.inner_text('[data-mirror="0_1"]') == "1/3"
         page.fill('input[name="a0_1"]', "9")
         page.fill('input[name="a1_2"]', "9")
         page.fill('input[name="a0_2"]', "1/9")
-        page.wait_for_function(
-            "document.querySelector('#ahp-outcome') && "
-            "document.querySelector('#ahp-outcome').textContent.includes('CR 须小于 0.10')"
-        )
+        page.wait_for_selector("#ahp-outcome:has-text('CR 须小于 0.10')", state="attached")
         # the editor: add an item to 人员形象 and save
         page.goto(f"{live}/inspections/checklists/{cid}/edit")
         indicator = page.locator('.node.indicator[data-key="s1i0"]')
