@@ -299,21 +299,7 @@ def test_visible_records_follow_the_scope(demo_engine: Engine, scored: dict[str,
         s.flush()
         iv.review_visit(s, far, accept=True, reviewer_id=analyst.id, today=TODAY, now=NOW)
         far.answers = {"farewell": 0.0}
-        task = InspectionRectification(
-            visit_id=far.id,
-            unit_id=far.unit_id,
-            item_code="farewell",
-            title_zh="整改",
-            title_en="Rectify",
-            due_date=TODAY,
-        )
-        appeal = InspectionAppeal(
-            visit_id=far.id,
-            item_code="farewell",
-            raised_by_id=analyst.id,
-            reason="x",
-            deadline=TODAY,
-        )
+        task, appeal = _task_and_appeal(far.id, far.unit_id, analyst.id)
         s.add_all([task, appeal])
         s.flush()
         with pytest.raises(MissingError):
@@ -349,21 +335,7 @@ def test_scoped_dependencies_answer_404_outside_the_scope(
         far_visit.answers = {"farewell": 0.0}
         s.flush()
         far_visit.reviewed_at = NOW
-        task = InspectionRectification(
-            visit_id=far_visit.id,
-            unit_id=far.id,
-            item_code="farewell",
-            title_zh="整改",
-            title_en="Rectify",
-            due_date=TODAY,
-        )
-        appeal = InspectionAppeal(
-            visit_id=far_visit.id,
-            item_code="farewell",
-            raised_by_id=analyst.id,
-            reason="x",
-            deadline=TODAY,
-        )
+        task, appeal = _task_and_appeal(far_visit.id, far.id, analyst.id)
         entry = InspectionPlanEntry(
             period_id=nov.id,
             unit_id=far.id,
@@ -520,3 +492,25 @@ def test_ranking_and_plan_read_models_on_both_databases(any_engine: Engine) -> N
         assert planning.month_plan(s, p1) == []
         with pytest.raises(planning.UnknownPlanPeriod):
             planning.month_plan(s, everyone, "2031-01")
+
+
+def _task_and_appeal(
+    visit_id: int, unit_id: int, raised_by_id: int
+) -> tuple[InspectionRectification, InspectionAppeal]:
+    """A 整改 task and an appeal on the visit's "farewell" item, both due today."""
+    task = InspectionRectification(
+        visit_id=visit_id,
+        unit_id=unit_id,
+        item_code="farewell",
+        title_zh="整改",
+        title_en="Rectify",
+        due_date=TODAY,
+    )
+    appeal = InspectionAppeal(
+        visit_id=visit_id,
+        item_code="farewell",
+        raised_by_id=raised_by_id,
+        reason="x",
+        deadline=TODAY,
+    )
+    return task, appeal
